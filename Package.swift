@@ -1,0 +1,103 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "firebell",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "firebell", targets: ["firebell"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Already under Hummingbird; named so the server can use HTTPField and NIOCore's errors directly.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .target(
+            name: "FirebellCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "FirebellStore",
+            dependencies: [
+                "FirebellCore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "FirebellCurl",
+            dependencies: [
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "FirebellDelivery",
+            dependencies: [
+                "FirebellCore",
+                "FirebellStore",
+                "FirebellCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "FirebellServer",
+            dependencies: [
+                "FirebellCore",
+                "FirebellStore",
+                "FirebellDelivery",
+                "FirebellCurl",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "firebell",
+            dependencies: [
+                "FirebellCore",
+                "FirebellStore",
+                "FirebellDelivery",
+                "FirebellServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FirebellCoreTests", dependencies: ["FirebellCore"]),
+        .testTarget(name: "FirebellStoreTests", dependencies: ["FirebellStore", "FirebellCore"]),
+        .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl"]),
+        .testTarget(name: "FirebellDeliveryTests", dependencies: ["FirebellDelivery", "FirebellCore", "FirebellStore", "FirebellCurl"]),
+        .testTarget(
+            name: "FirebellServerTests",
+            dependencies: ["FirebellServer", "FirebellCore", "FirebellStore", "FirebellDelivery", "FirebellCurl"]
+        ),
+    ]
+)
