@@ -1,0 +1,98 @@
+import Foundation
+
+/// Decides whether an event makes its issue alert: the state machine of DESIGN §4.
+///
+/// ```
+///            first event             event after resolve
+///   (none) ─────────────► open ◄──────────────────────── resolved
+///                          │  severity rises → escalation
+///                          │  repeat_after passed → repeat
+///                          ▼
+///                        muted ── until / N events elapsed ──► open
+/// ```
+/// Muted issues never alert. Pure: time is passed in.
+public struct AlertPolicy: Sendable {
+    /// An ongoing issue alerts again at most this often (event-driven).
+    public var repeatAfter: TimeInterval
+
+    public init(repeatAfter: TimeInterval) {
+        self.repeatAfter = repeatAfter
+    }
+
+    /// What the policy decided for one event.
+    public struct Decision: Sendable, Equatable {
+        /// `nil` when nothing is owed.
+        public var kind: AlertKind?
+        /// Events since the previous alert, this one included (for repeat messages).
+        public var eventsSinceLastAlert: Int
+    }
+
+    /// Applies one event's score to `issue` (whose counters already include the event)
+    /// and decides the alert. `previousStatus` is `nil` for a brand-new issue.
+    public func apply(score: ScoreResult, to issue: inout Issue, previousStatus: IssueStatus?, now: Date) -> Decision {
+        issue.eventsSinceAlert += 1
+        let sinceLast = issue.eventsSinceAlert
+
+        switch previousStatus {
+        case nil:
+            take(score, into: &issue)
+            return alerted(.new, &issue, sinceLast, now)
+        case .resolved?:
+            // Resolving reset the severity: the regression starts from this event's score.
+            issue.status = .open
+            issue.resolvedAt = nil
+            issue.mute = nil
+            take(score, into: &issue)
+            return alerted(.regression, &issue, sinceLast, now)
+        case .muted?:
+            // Severity still rises while muted, so the issue is right when the mute ends.
+            _ = raise(score, into: &issue)
+            if muteStillHolds(&issue, now: now) {
+                return Decision(kind: nil, eventsSinceLastAlert: sinceLast)
+            }
+            issue.status = .open
+            issue.mute = nil
+            // The mute ended with this event: it counts as still firing.
+            return alerted(.repeat, &issue, sinceLast, now)
+        case .open?:
+            if raise(score, into: &issue) {
+                return alerted(.escalation, &issue, sinceLast, now)
+            }
+            if let last = issue.lastAlertAt, now.timeIntervalSince(last) < repeatAfter {
+                return Decision(kind: nil, eventsSinceLastAlert: sinceLast)
+            }
+            return alerted(.repeat, &issue, sinceLast, now)
+        }
+    }
+
+    /// Sets the issue's severity from `score` unconditionally (new issue or regression).
+    private func take(_ score: ScoreResult, into issue: inout Issue) {
+        issue.severity = score.severity
+        issue.score = score.score
+        issue.explanation = score.explanation
+    }
+
+    /// Severity only rises while open. Returns true when it rose.
+    private func raise(_ score: ScoreResult, into issue: inout Issue) -> Bool {
+        guard score.severity > issue.severity else { return false }
+        take(score, into: &issue)
+        return true
+    }
+
+    /// Counts this event against the mute; false once the mute is over.
+    private func muteStillHolds(_ issue: inout Issue, now: Date) -> Bool {
+        guard let mute = issue.mute else { return true }
+        if let until = mute.until, now >= until { return false }
+        if let remaining = mute.remainingEvents {
+            if remaining <= 0 { return false }
+            issue.mute?.remainingEvents = remaining - 1
+        }
+        return true
+    }
+
+    private func alerted(_ kind: AlertKind, _ issue: inout Issue, _ sinceLast: Int, _ now: Date) -> Decision {
+        issue.lastAlertAt = now
+        issue.eventsSinceAlert = 0
+        return Decision(kind: kind, eventsSinceLastAlert: sinceLast)
+    }
+}

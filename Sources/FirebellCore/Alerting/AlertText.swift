@@ -1,0 +1,72 @@
+import Foundation
+
+/// The words of an alert, shared by every channel; each channel adds its own markup and escaping.
+public struct AlertText: Sendable {
+    public var alert: Alert
+    /// `server.base_url`, for the link to the issue.
+    public var baseURL: String
+
+    public init(_ alert: Alert, baseURL: String) {
+        self.alert = alert
+        self.baseURL = baseURL
+    }
+
+    /// "CRITICAL" or "minor" (or "resolved"), as in the email subject of DESIGN §3.
+    public var severityLabel: String {
+        if alert.kind == .resolved { return "resolved" }
+        return alert.severity == .critical ? "CRITICAL" : "minor"
+    }
+
+    /// "checkout/production"
+    public var scope: String {
+        "\(alert.projectName)/\(alert.environment ?? "no environment")"
+    }
+
+    /// "[CRITICAL] checkout/production: PaymentError: card declined"
+    public var headline: String {
+        "[\(severityLabel)] \(scope): \(alert.title)"
+    }
+
+    /// What happened to the issue, in words.
+    public var whatHappened: String {
+        switch alert.kind {
+        case .new: "New issue"
+        case .regression: "Regression: the issue came back after it was resolved"
+        case .escalation: "Escalated to critical"
+        case .repeat: "Still happening: \(alert.eventsSinceLastAlert) more event\(alert.eventsSinceLastAlert == 1 ? "" : "s") since the last alert"
+        case .resolved: "Resolved"
+        }
+    }
+
+    /// The link to the issue in Firebell's API.
+    public var link: String {
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        return "\(base)/v1/issues/\(alert.issueID)"
+    }
+
+    /// Labelled facts in display order; values are untrusted where they come from events.
+    public var facts: [(label: String, value: String)] {
+        var facts: [(String, String)] = [
+            ("Why", alert.explanation),
+            ("Events", "\(alert.count)"),
+            ("Users", "\(alert.userCount)"),
+            ("First seen", Timestamps.format(alert.firstSeen)),
+            ("Last seen", Timestamps.format(alert.lastSeen)),
+        ]
+        if let release = alert.release { facts.append(("Release", release)) }
+        if let culprit = alert.culprit { facts.append(("Culprit", culprit)) }
+        return facts
+    }
+
+    /// Plain text, for the console and as the fallback text of rich messages.
+    public var plain: String {
+        var lines = [headline, whatHappened]
+        lines += facts.map { "\($0.label): \($0.value)" }
+        if !alert.topFrames.isEmpty {
+            lines.append("Top frames:")
+            lines += alert.topFrames.map { "  \($0)" }
+        }
+        lines.append(link)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// The `server:` section: where the daemon listens and how it links to itself.
+public struct ServerConfig: Sendable, Equatable {
+    /// Host part of `listen`, without IPv6 brackets (`::1`, not `[::1]`).
+    public var listenHost: String
+    public var listenPort: Int
+    /// Prefix for links inside alerts, without a trailing slash.
+    public var baseURL: String
+    /// Bearer token for the admin API; `nil` when unset or empty, which disables it.
+    public var adminToken: String?
+    /// Largest accepted request body in bytes, checked after decompression too.
+    public var maxBody: Int
+
+    public static let defaultHost = "127.0.0.1"
+    public static let defaultPort = 8470
+    public static let defaultMaxBody = 1 << 20
+
+    public init(
+        listenHost: String = ServerConfig.defaultHost,
+        listenPort: Int = ServerConfig.defaultPort,
+        baseURL: String? = nil,
+        adminToken: String? = nil,
+        maxBody: Int = ServerConfig.defaultMaxBody
+    ) {
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.baseURL = baseURL ?? "http://\(ServerConfig.hostPort(listenHost, listenPort))"
+        self.adminToken = adminToken
+        self.maxBody = maxBody
+    }
+
+    /// `host:port`, bracketing an IPv6 host so the port stays unambiguous.
+    static func hostPort(_ host: String, _ port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Which store backend to open, from `storage.url`.
+public enum StorageURL: Sendable, Equatable {
+    /// `sqlite:PATH` or `sqlite://PATH`; the path is relative to the working directory.
+    case sqlite(path: String)
+    /// `postgres://…` or `postgresql://…`, kept whole for the driver to parse.
+    case postgres(url: String)
+
+    /// Parses the config spelling; `nil` for any other scheme or an empty path.
+    public init?(parsing text: String) {
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            self = .postgres(url: text)
+            return
+        }
+        for prefix in ["sqlite://", "sqlite:"] where text.hasPrefix(prefix) {
+            let path = String(text.dropFirst(prefix.count))
+            guard !path.isEmpty else { return nil }
+            self = .sqlite(path: path)
+            return
+        }
+        return nil
+    }
+}
+
+/// The `storage:` section.
+public struct StorageConfig: Sendable, Equatable {
+    public var url: StorageURL
+    /// How long events and resolved issues are kept.
+    public var retention: TimeInterval
+
+    public static let defaultURL = StorageURL.sqlite(path: "data/firebell.sqlite")
+    public static let defaultRetention: TimeInterval = 14 * 86400
+
+    public init(url: StorageURL = StorageConfig.defaultURL, retention: TimeInterval = StorageConfig.defaultRetention) {
+        self.url = url
+        self.retention = retention
+    }
+}

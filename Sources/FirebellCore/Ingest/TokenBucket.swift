@@ -1,0 +1,38 @@
+import Foundation
+
+/// A token bucket: bursts of up to `capacity`, refilled evenly over `period`.
+/// Used for project `rate_limit` (and `channel_rate`). Time is passed in.
+public struct TokenBucket: Sendable, Equatable {
+    public let capacity: Double
+    public let refillPerSecond: Double
+    private var tokens: Double
+    private var updated: Date
+
+    public init(rate: Rate, now: Date) {
+        capacity = Double(max(rate.count, 1))
+        refillPerSecond = Double(max(rate.count, 1)) / max(rate.period, 0.001)
+        tokens = capacity
+        updated = now
+    }
+
+    /// Takes `count` tokens if there are enough; otherwise takes none.
+    public mutating func take(_ count: Int = 1, now: Date) -> Bool {
+        refill(now)
+        guard tokens >= Double(count) else { return false }
+        tokens -= Double(count)
+        return true
+    }
+
+    /// Seconds until `count` tokens will be there (0 if they are now).
+    public mutating func wait(for count: Int = 1, now: Date) -> TimeInterval {
+        refill(now)
+        let missing = Double(count) - tokens
+        return missing <= 0 ? 0 : missing / refillPerSecond
+    }
+
+    private mutating func refill(_ now: Date) {
+        let elapsed = max(0, now.timeIntervalSince(updated))
+        tokens = min(capacity, tokens + elapsed * refillPerSecond)
+        updated = now
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+@testable import FirebellCore
+
+/// The alert decisions of DESIGN §4, driven through `IssueProcessor` with a clock we move by hand.
+struct AlertPolicyTests {
+    static let yaml = """
+        projects:
+          - { id: 1, name: checkout, keys: [k] }
+        severity:
+          critical_at: 100
+          rules:
+            - name: production errors
+              when: { environment: production }
+              add: 60
+            - name: new issue
+              when: { new_issue: true }
+              add: 20
+            - name: came back
+              when: { regression: true }
+              add: 20
+            - name: spike
+              when: { events_in: { window: 5m, over: 3 } }
+              add: 50
+        channels:
+          a: { type: console }
+          b: { type: console }
+        routes:
+          - when: { severity: critical }
+            notify: [a, b]
+          - when: { severity: [minor, critical] }
+            notify: [a]
+        alerting:
+          repeat_after: 1h
+        """
+
+    let processor: IssueProcessor
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    init() throws {
+        processor = IssueProcessor(config: try ConfigLoader.parse(yaml: Self.yaml, path: "test.yaml", environment: [:]))
+    }
+
+    func event(_ environment: String = "production") -> Event {
+        Event(eventID: UUID().uuidString, timestamp: start, message: "boom", environment: environment)
+    }
+
+    /// Feeds one event as the store would, returning the decision; `events` is the 5m window count.
+    func feed(_ issue: FirebellCore.Issue?, at now: Date, events: Int = 1, environment: String = "production") -> IssueDecision {
+        processor.process(
+            event(environment), fingerprint: "f", projectID: 1, existing: issue,
+            stats: IssueStats(eventsInWindow: [300: events], userCount: 0), now: now)
+    }
+
+    @Test func firstEventOfAnIssueAlertsAsNew() {
+        let decision = feed(nil, at: start)
+        #expect(decision.alert?.kind == .new)
+        #expect(decision.issue.severity == .minor)  // 60 + 20 = 80 < 100
+        #expect(decision.alert?.explanation == "score 80 < 100: production errors +60, new issue +20")
+        #expect(decision.alert?.projectName == "checkout")
+        #expect(decision.routes.map(\.channel) == ["a"])
+    }
+
+    @Test func repeatedEventDoesNotAlertAgainWithinRepeatAfter() {
+        var issue = feed(nil, at: start).issue
+        for minute in 1...59 {
+            let decision = feed(issue, at: start.addingTimeInterval(Double(minute) * 60))
+            #expect(decision.alert == nil)
+            issue = decision.issue
+        }
+        #expect(issue.count == 60)
+        #expect(issue.eventsSinceAlert == 59)
+    }
+
+    @Test func firstEventAfterRepeatAfterAlertsWithTheCountSinceTheLastAlert() {
+        var issue = feed(nil, at: start).issue
+        issue = feed(issue, at: start.addingTimeInterval(10)).issue
+        issue = feed(issue, at: start.addingTimeInterval(20)).issue
+        let decision = feed(issue, at: start.addingTimeInterval(3600))
+        #expect(decision.alert?.kind == .repeat)
+        #expect(decision.alert?.eventsSinceLastAlert == 3)
+        #expect(AlertText(decision.alert!, baseURL: "http://x").whatHappened.contains("3 more events since the last alert"))
+        #expect(decision.issue.eventsSinceAlert == 0)
+        // And the clock for the next repeat starts again.
+        #expect(feed(decision.issue, at: start.addingTimeInterval(3601)).alert == nil)
+    }
+
+    @Test func eventAfterResolveIsARegressionAndStartsSeverityAgain() {
+        var issue = feed(nil, at: start, events: 10).issue
+        issue = feed(issue, at: start.addingTimeInterval(1), events: 10).issue
+        #expect(issue.severity == .critical)  // spike: 60 + 50 = 110
+        issue.status = .resolved
+        let decision = feed(issue, at: start.addingTimeInterval(60), environment: "staging")
+        #expect(decision.alert?.kind == .regression)
+        #expect(decision.issue.status == .open)
+        // staging, regression +20 only: resolving reset the severity.
+        #expect(decision.issue.severity == .minor)
+        #expect(decision.issue.explanation.contains("came back +20"))
+    }
+
+    @Test func minorToCriticalIsAnEscalationEvenWithinRepeatAfter() {
+        let first = feed(nil, at: start, events: 1)
+        #expect(first.issue.severity == .minor)
+        let spike = feed(first.issue, at: start.addingTimeInterval(30), events: 4)
+        #expect(spike.alert?.kind == .escalation)
+        #expect(spike.issue.severity == .critical)
+        #expect(spike.routes.map(\.channel) == ["a", "b"])  // a once, though two routes name it
+        #expect(spike.alert?.explanation.hasPrefix("score 110 ≥ 100") == true)
+    }
+
+    @Test func severityOnlyRisesWhileOpen() {
+        let spike = feed(feed(nil, at: start).issue, at: start.addingTimeInterval(1), events: 4)
+        let calm = feed(spike.issue, at: start.addingTimeInterval(2), events: 1, environment: "staging")
+        #expect(calm.alert == nil)
+        #expect(calm.issue.severity == .critical)
+    }
+
+    @Test func mutedIssueNeverAlertsUntilTheMuteEnds() {
+        var issue = feed(nil, at: start).issue
+        issue.status = .muted
+        issue.mute = Mute(until: start.addingTimeInterval(7200))
+        let escalated = feed(issue, at: start.addingTimeInterval(3700), events: 9)
+        #expect(escalated.alert == nil)
+        #expect(escalated.issue.severity == .critical)
+        let after = feed(escalated.issue, at: start.addingTimeInterval(7300))
+        #expect(after.alert?.kind == .repeat)
+        #expect(after.issue.status == .open)
+    }
+
+    @Test func muteForNEventsAbsorbsExactlyN() {
+        var issue = feed(nil, at: start).issue
+        issue.status = .muted
+        issue.mute = Mute(remainingEvents: 2)
+        for second in 1...2 {
+            let decision = feed(issue, at: start.addingTimeInterval(Double(second) * 4000))
+            #expect(decision.alert == nil)
+            issue = decision.issue
+        }
+        let third = feed(issue, at: start.addingTimeInterval(12000))
+        #expect(third.alert?.kind == .repeat)
+        #expect(third.alert?.eventsSinceLastAlert == 3)
+    }
+
+    @Test func muteForeverHolds() {
+        var issue = feed(nil, at: start).issue
+        issue.status = .muted
+        issue.mute = .forever
+        #expect(feed(issue, at: start.addingTimeInterval(1e7), events: 100).alert == nil)
+    }
+}
