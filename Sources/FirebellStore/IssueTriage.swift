@@ -1,0 +1,44 @@
+import FirebellCore
+import Foundation
+
+/// The triage changes, shared by every backend so they cannot disagree.
+extension Issue {
+    mutating func resolve(at now: Date) {
+        status = .resolved
+        resolvedAt = now
+        mute = nil
+    }
+
+    mutating func mute(_ mute: Mute) {
+        status = .muted
+        self.mute = mute
+    }
+
+    mutating func unmute() {
+        guard status == .muted else { return }
+        status = .open
+        mute = nil
+    }
+}
+
+extension OutboxEntry {
+    /// Records an attempt's end on the row.
+    mutating func apply(_ result: DeliveryResult, at now: Date) {
+        switch result {
+        case .delivered(let status):
+            self.status = .delivered
+            finishedAt = now
+            lastStatus = status
+        case .retry(let at, let status, let error):
+            self.status = .pending
+            nextAttemptAt = at
+            lastStatus = status
+            lastError = error
+        case .dead(let status, let error):
+            self.status = .dead
+            finishedAt = now
+            lastStatus = status
+            lastError = error
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import FirebellCore
+import Foundation
+
+/// The `Store` contract kept in memory: the twin tests use where SQLite would only add setup.
+///
+/// It passes the same shared store suite as the SQLite backend. Nothing survives
+/// the process, so `firebell serve` never uses it.
+public actor InMemoryStore: Store {
+    private struct StoredEvent {
+        var issueID: Int64
+        var receivedAt: Date
+        var userKey: String?
+    }
+
+    private struct EventKey: Hashable {
+        var projectID: Int
+        var eventID: String
+    }
+
+    private struct IssueKey: Hashable {
+        var projectID: Int
+        var fingerprint: String
+    }
+
+    private var events: [EventKey: StoredEvent] = [:]
+    private var eventsByIssue: [Int64: [StoredEvent]] = [:]
+    private var usersByIssue: [Int64: Set<String>] = [:]
+    private var issuesByID: [Int64: Issue] = [:]
+    private var issueIDs: [IssueKey: Int64] = [:]
+    private var outbox: [Int64: OutboxEntry] = [:]
+    private var nextIssueID: Int64 = 1
+    private var nextOutboxID: Int64 = 1
+
+    public init() {}
+
+    public func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome] {
+        items.map { ingest($0, processor: processor) }
+    }
+
+    private func ingest(_ item: IngestItem, processor: IssueProcessor) -> IngestOutcome {
+        let eventKey = EventKey(projectID: item.projectID, eventID: item.event.eventID)
+        guard events[eventKey] == nil else { return .duplicate }
+        let issueKey = IssueKey(projectID: item.projectID, fingerprint: item.fingerprint)
+        let existing = issueIDs[issueKey].flatMap { issuesByID[$0] }
+        let now = item.receivedAt
+        let userKey = item.event.userKey
+
+        let stats: IssueStats
+        if let existing {
+            let history = eventsByIssue[existing.id] ?? []
+            var users = usersByIssue[existing.id] ?? []
+            if let userKey { users.insert(userKey) }
+            stats = IssueStats(
+                eventsInWindow: Dictionary(uniqueKeysWithValues: processor.eventWindows.map { window in
+                    (window, history.filter { $0.receivedAt > now.addingTimeInterval(-window) }.count + 1)
+                }),
+                usersInWindow: Dictionary(uniqueKeysWithValues: processor.userWindows.map { window in
+                    var inWindow = Set(history.filter { $0.receivedAt > now.addingTimeInterval(-window) }.compactMap(\.userKey))
+                    if let userKey { inWindow.insert(userKey) }
+                    return (window, inWindow.count)
+                }),
+                userCount: users.count
+            )
+        } else {
+            stats = processor.statsForNewIssue(item.event)
+        }
+
+        var decision = processor.process(
+            item.event, fingerprint: item.fingerprint, projectID: item.projectID, existing: existing, stats: stats, now: now)
+        if existing == nil {
+            decision.issue.id = nextIssueID
+            nextIssueID += 1
+            issueIDs[issueKey] = decision.issue.id
+        }
+        let issueID = decision.issue.id
+        issuesByID[issueID] = decision.issue
+        let stored = StoredEvent(issueID: issueID, receivedAt: now, userKey: userKey)
+        events[eventKey] = stored
+        eventsByIssue[issueID, default: []].append(stored)
+        if let userKey { usersByIssue[issueID, default: []].insert(userKey) }
+
+        if var alert = decision.alert {
+            alert.issueID = issueID
+            for route in decision.routes {
+                enqueue(alert, channel: route.channel, at: now)
+            }
+        }
+        return .stored(issueID: issueID, alert: decision.alert?.kind)
+    }
+
+    private func enqueue(_ alert: Alert, channel: String, at now: Date) {
+        let id = nextOutboxID
+        nextOutboxID += 1
+        outbox[id] = OutboxEntry(
+            id: id, issueID: alert.issueID, channel: channel, alert: alert, status: .pending, attempts: 0,
+            nextAttemptAt: now, createdAt: now)
+    }
+
+    public func issues(_ query: IssueQuery) async throws -> [Issue] {
+        let matching = issuesByID.values.filter { issue in
+            (query.projectID.map { $0 == issue.projectID } ?? true) && (query.status.map { $0 == issue.status } ?? true)
+        }
+        return Array(matching.sorted { ($0.lastSeen, $0.id) > ($1.lastSeen, $1.id) }.prefix(query.limit))
+    }
+
+    public func issue(id: Int64) async throws -> Issue? { issuesByID[id] }
+
+    public func resolve(issueID: Int64, at now: Date) async throws -> Issue? {
+        update(issueID) { $0.resolve(at: now) }
+    }
+
+    public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
+        update(issueID) { $0.mute(mute) }
+    }
+
+    public func unmute(issueID: Int64, at now: Date) async throws -> Issue? {
+        update(issueID) { $0.unmute() }
+    }
+
+    private func update(_ id: Int64, _ change: (inout Issue) -> Void) -> Issue? {
+        guard var issue = issuesByID[id] else { return nil }
+        change(&issue)
+        issuesByID[id] = issue
+        return issue
+    }
+
+    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry] {
+        let due = outbox.values.filter { $0.status == .pending && $0.nextAttemptAt <= now }
+            .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+            .prefix(limit)
+        return due.map { entry in
+            var claimed = entry
+            claimed.attempts += 1
+            claimed.nextAttemptAt = now.addingTimeInterval(lease)
+            outbox[entry.id] = claimed
+            return claimed
+        }
+    }
+
+    public func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws {
+        guard var entry = outbox[id] else { return }
+        entry.apply(result, at: now)
+        outbox[id] = entry
+    }
+
+    public func nextDeliveryDue() async throws -> Date? {
+        outbox.values.filter { $0.status == .pending }.map(\.nextAttemptAt).min()
+    }
+
+    public func deliveries(status: DeliveryStatus?, limit: Int) async throws -> [OutboxEntry] {
+        let rows = outbox.values.filter { status == nil || $0.status == status }.sorted { $0.id > $1.id }
+        return Array(rows.prefix(limit))
+    }
+
+    public func deliveryCounts() async throws -> [DeliveryStatus: Int] {
+        var counts: [DeliveryStatus: Int] = [:]
+        for entry in outbox.values { counts[entry.status, default: 0] += 1 }
+        return counts
+    }
+
+    public func retryDelivery(id: Int64, at now: Date) async throws -> Bool {
+        guard var entry = outbox[id] else { return false }
+        entry.status = .pending
+        entry.nextAttemptAt = now
+        entry.finishedAt = nil
+        outbox[id] = entry
+        return true
+    }
+
+    public func pruneEvents(before cutoff: Date) async throws -> Int {
+        let old = events.filter { $0.value.receivedAt < cutoff }
+        for key in old.keys { events[key] = nil }
+        for (issueID, list) in eventsByIssue {
+            eventsByIssue[issueID] = list.filter { $0.receivedAt >= cutoff }
+        }
+        return old.count
+    }
+
+    public func ping() async throws {}
+    public func close() async throws {}
+}

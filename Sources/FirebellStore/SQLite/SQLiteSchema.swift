@@ -1,0 +1,58 @@
+/// The SQLite schema, as numbered migrations applied in order and recorded in `schema_migrations`.
+///
+/// Append new migrations; never edit an applied one.
+enum SQLiteSchema {
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE issues (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                project_id INTEGER NOT NULL,
+                fingerprint TEXT NOT NULL,
+                status TEXT NOT NULL,
+                last_seen REAL NOT NULL,
+                data TEXT NOT NULL,
+                UNIQUE (project_id, fingerprint)
+            )
+            """,
+            "CREATE INDEX issues_last_seen ON issues (last_seen)",
+            """
+            CREATE TABLE events (
+                id INTEGER PRIMARY KEY,
+                project_id INTEGER NOT NULL,
+                event_id TEXT NOT NULL,
+                issue_id INTEGER NOT NULL,
+                received_at REAL NOT NULL,
+                user_key TEXT,
+                payload TEXT NOT NULL,
+                UNIQUE (project_id, event_id)
+            )
+            """,
+            "CREATE INDEX events_issue_time ON events (issue_id, received_at)",
+            "CREATE INDEX events_received ON events (received_at)",
+            """
+            CREATE TABLE issue_users (
+                issue_id INTEGER NOT NULL,
+                user_key TEXT NOT NULL,
+                PRIMARY KEY (issue_id, user_key)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                issue_id INTEGER NOT NULL,
+                channel TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at REAL NOT NULL,
+                created_at REAL NOT NULL,
+                finished_at REAL,
+                last_status INTEGER,
+                last_error TEXT,
+                alert TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+        ],
+    ]
+}

@@ -1,0 +1,359 @@
+import FirebellCore
+import Foundation
+import Logging
+import SQLiteNIO
+
+/// The embedded default store: one SQLite file in WAL mode.
+///
+/// One connection, used by one operation at a time (`SerialAccess`): the
+/// group-commit writer's batch transaction, an outbox claim or a triage change
+/// never interleave. Commits are `synchronous=FULL`, so an answered 200 survives
+/// a crash of the process or the machine.
+public final class SQLiteStore: Store {
+    private let connection: SQLiteConnection
+    private let access = SerialAccess()
+    private let logger: Logger
+
+    private init(connection: SQLiteConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// `":memory:"` opens a private in-memory database.
+    public static func open(path: String, logger: Logger) async throws -> SQLiteStore {
+        if path != ":memory:" {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let connection = try await SQLiteConnection.open(storage: path == ":memory:" ? .memory : .file(path: path), logger: logger)
+        let store = SQLiteStore(connection: connection, logger: logger)
+        try await store.prepare()
+        return store
+    }
+
+    private func prepare() async throws {
+        _ = try await connection.query("PRAGMA journal_mode = WAL")
+        _ = try await connection.query("PRAGMA synchronous = FULL")
+        _ = try await connection.query("PRAGMA foreign_keys = OFF")
+        _ = try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        let applied = Set(try await connection.query("SELECT version FROM schema_migrations").compactMap {
+            $0.column("version")?.integer
+        })
+        for (index, statements) in SQLiteSchema.migrations.enumerated() where !applied.contains(index + 1) {
+            try await transaction {
+                for statement in statements { _ = try await connection.query(statement) }
+                _ = try await connection.query("INSERT INTO schema_migrations (version) VALUES (?)", [.integer(index + 1)])
+            }
+            logger.info("applied store migration", metadata: ["store.migration": "\(index + 1)"])
+        }
+    }
+
+    /// BEGIN IMMEDIATE … COMMIT, rolling back on any error. Callers hold `access`.
+    private func transaction<T>(_ body: () async throws -> T) async throws -> T {
+        _ = try await connection.query("BEGIN IMMEDIATE")
+        do {
+            let result = try await body()
+            _ = try await connection.query("COMMIT")
+            return result
+        } catch {
+            _ = try? await connection.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: Ingest
+
+    public func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome] {
+        try await access.run {
+            try await self.transaction {
+                var outcomes: [IngestOutcome] = []
+                outcomes.reserveCapacity(items.count)
+                for item in items {
+                    outcomes.append(try await self.ingestOne(item, processor: processor))
+                }
+                return outcomes
+            }
+        }
+    }
+
+    private func ingestOne(_ item: IngestItem, processor: IssueProcessor) async throws -> IngestOutcome {
+        let duplicate = try await connection.query(
+            "SELECT 1 FROM events WHERE project_id = ? AND event_id = ?",
+            [.integer(item.projectID), .text(item.event.eventID)])
+        guard duplicate.isEmpty else { return .duplicate }
+
+        let now = item.receivedAt
+        let userKey = item.event.userKey
+        let existingRows = try await connection.query(
+            "SELECT id, data FROM issues WHERE project_id = ? AND fingerprint = ?",
+            [.integer(item.projectID), .text(item.fingerprint)])
+        let existing = try existingRows.first.map { try Self.decodeIssue($0) }
+
+        let stats: IssueStats
+        if let existing {
+            stats = try await self.stats(issue: existing, userKey: userKey, processor: processor, now: now)
+        } else {
+            stats = processor.statsForNewIssue(item.event)
+        }
+        var decision = processor.process(
+            item.event, fingerprint: item.fingerprint, projectID: item.projectID, existing: existing, stats: stats, now: now)
+
+        if existing == nil {
+            let rows = try await connection.query(
+                "INSERT INTO issues (project_id, fingerprint, status, last_seen, data) VALUES (?, ?, ?, ?, '{}') RETURNING id",
+                [.integer(item.projectID), .text(item.fingerprint), .text(decision.issue.status.rawValue), .float(now.timeIntervalSince1970)])
+            guard let id = rows.first?.column("id")?.integer else { throw StoreError("issue insert returned no id") }
+            decision.issue.id = Int64(id)
+        }
+        let issueID = decision.issue.id
+        try await writeIssue(decision.issue)
+
+        _ = try await connection.query(
+            "INSERT INTO events (project_id, event_id, issue_id, received_at, user_key, payload) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                .integer(item.projectID), .text(item.event.eventID), .integer(Int(issueID)),
+                .float(now.timeIntervalSince1970), userKey.map { .text($0) } ?? .null,
+                .text(try Self.encode(item.event)),
+            ])
+        if let userKey {
+            _ = try await connection.query(
+                "INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)", [.integer(Int(issueID)), .text(userKey)])
+        }
+
+        if var alert = decision.alert {
+            alert.issueID = issueID
+            let payload = try Self.encode(alert)
+            for route in decision.routes {
+                _ = try await connection.query(
+                    """
+                    INSERT INTO outbox (issue_id, channel, status, attempts, next_attempt_at, created_at, alert)
+                    VALUES (?, ?, 'pending', 0, ?, ?, ?)
+                    """,
+                    [.integer(Int(issueID)), .text(route.channel), .float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970), .text(payload)])
+            }
+        }
+        return .stored(issueID: issueID, alert: decision.alert?.kind)
+    }
+
+    /// Window counts for an existing issue, counting the event at hand (not yet inserted).
+    private func stats(issue: Issue, userKey: String?, processor: IssueProcessor, now: Date) async throws -> IssueStats {
+        var events: [TimeInterval: Int] = [:]
+        for window in processor.eventWindows {
+            let rows = try await connection.query(
+                "SELECT COUNT(*) AS n FROM events WHERE issue_id = ? AND received_at > ?",
+                [.integer(Int(issue.id)), .float(now.timeIntervalSince1970 - window)])
+            events[window] = (rows.first?.column("n")?.integer ?? 0) + 1
+        }
+        var users: [TimeInterval: Int] = [:]
+        for window in processor.userWindows {
+            let rows = try await connection.query(
+                """
+                SELECT COUNT(DISTINCT user_key) AS n, COALESCE(MAX(user_key = ?), 0) AS seen
+                FROM events WHERE issue_id = ? AND received_at > ? AND user_key IS NOT NULL
+                """,
+                [userKey.map { .text($0) } ?? .null, .integer(Int(issue.id)), .float(now.timeIntervalSince1970 - window)])
+            let count = rows.first?.column("n")?.integer ?? 0
+            let seen = rows.first?.column("seen")?.integer ?? 0
+            users[window] = count + (userKey != nil && seen == 0 ? 1 : 0)
+        }
+        var userCount = issue.userCount
+        if let userKey {
+            let known = try await connection.query(
+                "SELECT 1 FROM issue_users WHERE issue_id = ? AND user_key = ?", [.integer(Int(issue.id)), .text(userKey)])
+            if known.isEmpty { userCount += 1 }
+        }
+        return IssueStats(eventsInWindow: events, usersInWindow: users, userCount: userCount)
+    }
+
+    private func writeIssue(_ issue: Issue) async throws {
+        _ = try await connection.query(
+            "UPDATE issues SET status = ?, last_seen = ?, data = ? WHERE id = ?",
+            [.text(issue.status.rawValue), .float(issue.lastSeen.timeIntervalSince1970), .text(try Self.encode(issue)), .integer(Int(issue.id))])
+    }
+
+    // MARK: Issues
+
+    public func issues(_ query: IssueQuery) async throws -> [Issue] {
+        var sql = "SELECT id, data FROM issues WHERE 1 = 1"
+        var binds: [SQLiteData] = []
+        if let projectID = query.projectID {
+            sql += " AND project_id = ?"
+            binds.append(.integer(projectID))
+        }
+        if let status = query.status {
+            sql += " AND status = ?"
+            binds.append(.text(status.rawValue))
+        }
+        sql += " ORDER BY last_seen DESC, id DESC LIMIT ?"
+        binds.append(.integer(query.limit))
+        let (statement, values) = (sql, binds)
+        let rows = try await access.run { try await self.connection.query(statement, values) }
+        return try rows.map(Self.decodeIssue)
+    }
+
+    public func issue(id: Int64) async throws -> Issue? {
+        let rows = try await access.run {
+            try await self.connection.query("SELECT id, data FROM issues WHERE id = ?", [.integer(Int(id))])
+        }
+        return try rows.first.map(Self.decodeIssue)
+    }
+
+    public func resolve(issueID: Int64, at now: Date) async throws -> Issue? {
+        try await updateIssue(issueID) { $0.resolve(at: now) }
+    }
+
+    public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
+        try await updateIssue(issueID) { $0.mute(mute) }
+    }
+
+    public func unmute(issueID: Int64, at now: Date) async throws -> Issue? {
+        try await updateIssue(issueID) { $0.unmute() }
+    }
+
+    private func updateIssue(_ id: Int64, _ change: @escaping @Sendable (inout Issue) -> Void) async throws -> Issue? {
+        try await access.run {
+            try await self.transaction {
+                let rows = try await self.connection.query("SELECT id, data FROM issues WHERE id = ?", [.integer(Int(id))])
+                guard var issue = try rows.first.map(Self.decodeIssue) else { return nil }
+                change(&issue)
+                try await self.writeIssue(issue)
+                return issue
+            }
+        }
+    }
+
+    // MARK: Outbox
+
+    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry] {
+        let rows = try await access.run {
+            try await self.connection.query(
+                """
+                UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
+                WHERE id IN (
+                    SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+                    ORDER BY next_attempt_at, id LIMIT ?)
+                RETURNING *
+                """,
+                [.float(now.addingTimeInterval(lease).timeIntervalSince1970), .float(now.timeIntervalSince1970), .integer(limit)])
+        }
+        return try rows.map(Self.decodeOutbox).sorted { $0.id < $1.id }
+    }
+
+    public func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws {
+        try await access.run {
+            let rows = try await self.connection.query("SELECT * FROM outbox WHERE id = ?", [.integer(Int(id))])
+            guard var entry = try rows.first.map(Self.decodeOutbox) else { return }
+            entry.apply(result, at: now)
+            _ = try await self.connection.query(
+                """
+                UPDATE outbox SET status = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?
+                WHERE id = ?
+                """,
+                [
+                    .text(entry.status.rawValue), .float(entry.nextAttemptAt.timeIntervalSince1970),
+                    entry.finishedAt.map { .float($0.timeIntervalSince1970) } ?? .null,
+                    entry.lastStatus.map { .integer($0) } ?? .null, entry.lastError.map { .text($0) } ?? .null,
+                    .integer(Int(id)),
+                ])
+        }
+    }
+
+    public func nextDeliveryDue() async throws -> Date? {
+        let rows = try await access.run {
+            try await self.connection.query("SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = 'pending'")
+        }
+        return rows.first?.column("due")?.double.map(Date.init(timeIntervalSince1970:))
+    }
+
+    public func deliveries(status: DeliveryStatus?, limit: Int) async throws -> [OutboxEntry] {
+        let rows = try await access.run {
+            if let status {
+                try await self.connection.query(
+                    "SELECT * FROM outbox WHERE status = ? ORDER BY id DESC LIMIT ?", [.text(status.rawValue), .integer(limit)])
+            } else {
+                try await self.connection.query("SELECT * FROM outbox ORDER BY id DESC LIMIT ?", [.integer(limit)])
+            }
+        }
+        return try rows.map(Self.decodeOutbox)
+    }
+
+    public func deliveryCounts() async throws -> [DeliveryStatus: Int] {
+        let rows = try await access.run {
+            try await self.connection.query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        }
+        var counts: [DeliveryStatus: Int] = [:]
+        for row in rows {
+            if let status = row.column("status")?.string.flatMap(DeliveryStatus.init(rawValue:)) {
+                counts[status] = row.column("n")?.integer ?? 0
+            }
+        }
+        return counts
+    }
+
+    public func retryDelivery(id: Int64, at now: Date) async throws -> Bool {
+        let rows = try await access.run {
+            try await self.connection.query(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, finished_at = NULL WHERE id = ? RETURNING id",
+                [.float(now.timeIntervalSince1970), .integer(Int(id))])
+        }
+        return !rows.isEmpty
+    }
+
+    // MARK: Housekeeping
+
+    public func pruneEvents(before cutoff: Date) async throws -> Int {
+        let rows = try await access.run {
+            try await self.connection.query(
+                "DELETE FROM events WHERE received_at < ? RETURNING id", [.float(cutoff.timeIntervalSince1970)])
+        }
+        return rows.count
+    }
+
+    public func ping() async throws {
+        _ = try await access.run { try await self.connection.query("SELECT 1") }
+    }
+
+    public func close() async throws {
+        try await access.run { try await self.connection.close() }
+    }
+
+    // MARK: Coding
+
+    private static func encode<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    private static func decodeIssue(_ row: SQLiteRow) throws -> Issue {
+        guard let id = row.column("id")?.integer, let data = row.column("data")?.string else {
+            throw StoreError("issue row without id or data")
+        }
+        var issue = try JSONDecoder().decode(Issue.self, from: Data(data.utf8))
+        issue.id = Int64(id)
+        return issue
+    }
+
+    private static func decodeOutbox(_ row: SQLiteRow) throws -> OutboxEntry {
+        guard let id = row.column("id")?.integer, let alertJSON = row.column("alert")?.string else {
+            throw StoreError("outbox row without id or alert")
+        }
+        return OutboxEntry(
+            id: Int64(id),
+            issueID: Int64(row.column("issue_id")?.integer ?? 0),
+            channel: row.column("channel")?.string ?? "",
+            alert: try JSONDecoder().decode(Alert.self, from: Data(alertJSON.utf8)),
+            status: row.column("status")?.string.flatMap(DeliveryStatus.init(rawValue:)) ?? .pending,
+            attempts: row.column("attempts")?.integer ?? 0,
+            nextAttemptAt: Date(timeIntervalSince1970: row.column("next_attempt_at")?.double ?? 0),
+            createdAt: Date(timeIntervalSince1970: row.column("created_at")?.double ?? 0),
+            finishedAt: row.column("finished_at")?.double.map(Date.init(timeIntervalSince1970:)),
+            lastError: row.column("last_error")?.string,
+            lastStatus: row.column("last_status")?.integer)
+    }
+}
+
+/// A store failure that is not the database's own error.
+public struct StoreError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

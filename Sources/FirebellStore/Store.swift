@@ -1,0 +1,129 @@
+import FirebellCore
+import Foundation
+
+/// One event on its way into the store, already decoded and fingerprinted.
+public struct IngestItem: Sendable {
+    public var projectID: Int
+    public var event: Event
+    public var fingerprint: String
+    public var receivedAt: Date
+
+    public init(projectID: Int, event: Event, fingerprint: String, receivedAt: Date) {
+        self.projectID = projectID
+        self.event = event
+        self.fingerprint = fingerprint
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What became of one accepted event: exactly one of these per item.
+public enum IngestOutcome: Sendable, Equatable {
+    /// Stored in its issue; `alert` is what it made the issue owe, if anything.
+    case stored(issueID: Int64, alert: AlertKind?)
+    /// The `event_id` was already stored for the project (a reporter's retry); counted once.
+    case duplicate
+}
+
+/// Where an owed alert stands.
+public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
+    case pending, delivered, dead
+}
+
+/// One owed alert for one channel: a row of the outbox.
+public struct OutboxEntry: Sendable, Equatable {
+    public var id: Int64
+    public var issueID: Int64
+    public var channel: String
+    public var alert: Alert
+    public var status: DeliveryStatus
+    /// Attempts started so far (a claim counts as one).
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var createdAt: Date
+    public var finishedAt: Date?
+    /// The last failure, or the receiver's answer on delivery.
+    public var lastError: String?
+    public var lastStatus: Int?
+    /// Stable across retries of this row: one per (issue, alert, channel), for `webhook-id` and the like.
+    public var idempotencyKey: String { "firebell-\(issueID)-\(id)-\(channel)" }
+
+    public init(
+        id: Int64, issueID: Int64, channel: String, alert: Alert, status: DeliveryStatus, attempts: Int,
+        nextAttemptAt: Date, createdAt: Date, finishedAt: Date? = nil, lastError: String? = nil, lastStatus: Int? = nil
+    ) {
+        self.id = id
+        self.issueID = issueID
+        self.channel = channel
+        self.alert = alert
+        self.status = status
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+        self.lastError = lastError
+        self.lastStatus = lastStatus
+    }
+}
+
+/// How one delivery attempt ended.
+public enum DeliveryResult: Sendable, Equatable {
+    /// The receiver took it; `status` is its HTTP status (0 for non-HTTP channels).
+    case delivered(status: Int)
+    /// Try again at `at`.
+    case retry(at: Date, status: Int?, error: String)
+    /// Never try again by itself (`firebell deliveries retry` can); the receiver's answer is kept.
+    case dead(status: Int?, error: String)
+}
+
+/// A filter for listing issues.
+public struct IssueQuery: Sendable {
+    public var projectID: Int?
+    public var status: IssueStatus?
+    public var limit: Int
+
+    public init(projectID: Int? = nil, status: IssueStatus? = nil, limit: Int = 100) {
+        self.projectID = projectID
+        self.status = status
+        self.limit = limit
+    }
+}
+
+/// Everything Firebell keeps: events, issues and the outbox of owed alerts.
+///
+/// The contract every backend meets (the shared store test suite checks it):
+/// * `ingest` is one transaction per batch: each event is deduplicated by
+///   `(project, event_id)`, its issue is upserted by `(project, fingerprint)`,
+///   the processor decides with the issue as stored, and the issue change and
+///   its outbox rows are committed together — or nothing is.
+/// * `claimDeliveries` hands a due row to one caller at a time for `lease`
+///   seconds; a caller that dies leaves the row due again after the lease
+///   (at-least-once), so several nodes can share one outbox.
+public protocol Store: Sendable {
+    /// Writes a batch of events through `processor`, returning one outcome per item, in order.
+    func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome]
+
+    func issues(_ query: IssueQuery) async throws -> [Issue]
+    func issue(id: Int64) async throws -> Issue?
+    /// Marks an issue resolved; its next event is a regression. `nil` if there is no such issue.
+    func resolve(issueID: Int64, at now: Date) async throws -> Issue?
+    func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue?
+    func unmute(issueID: Int64, at now: Date) async throws -> Issue?
+
+    /// Takes up to `limit` pending rows due at `now`, leasing them for `lease` seconds.
+    func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry]
+    /// Records how an attempt on a claimed row ended.
+    func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws
+    /// When the earliest pending row is due, if any.
+    func nextDeliveryDue() async throws -> Date?
+    func deliveries(status: DeliveryStatus?, limit: Int) async throws -> [OutboxEntry]
+    /// How many rows are in each status (for `firebell_outbox_pending`).
+    func deliveryCounts() async throws -> [DeliveryStatus: Int]
+    /// Puts a row (dead or not) back to pending, due at `now`. False if there is no such row.
+    func retryDelivery(id: Int64, at now: Date) async throws -> Bool
+
+    /// Deletes events received before `cutoff` (retention); issues stay.
+    func pruneEvents(before cutoff: Date) async throws -> Int
+    /// Throws when the store cannot be reached (readiness).
+    func ping() async throws
+    func close() async throws
+}

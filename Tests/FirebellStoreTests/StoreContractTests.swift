@@ -1,0 +1,204 @@
+import FirebellCore
+import Foundation
+import Logging
+import Testing
+
+@testable import FirebellStore
+
+/// One suite, every backend: what `Store` promises (DESIGN §5).
+struct StoreContractTests {
+    enum Backend: String, CaseIterable, CustomTestStringConvertible {
+        case memory, sqlite
+        var testDescription: String { rawValue }
+    }
+
+    static let yaml = """
+        projects:
+          - { id: 1, name: checkout, keys: [k] }
+          - { id: 2, name: other, keys: [k2] }
+        severity:
+          critical_at: 100
+          rules:
+            - name: spike
+              when: { events_in: { window: 5m, over: 2 } }
+              add: 100
+            - name: many users
+              when: { users_in: { window: 1h, over: 1 } }
+              add: 5
+        channels:
+          slack: { type: console }
+          mail: { type: console }
+        routes:
+          - when: { severity: minor }
+            notify: [slack]
+          - when: { severity: critical }
+            notify: [slack, mail]
+        alerting:
+          repeat_after: 1h
+        """
+
+    let processor: IssueProcessor
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    init() throws {
+        processor = IssueProcessor(config: try ConfigLoader.parse(yaml: Self.yaml, path: "s.yaml", environment: [:]))
+    }
+
+    /// Runs `body` on a fresh store of `backend`, closing it after (SQLite insists).
+    func with(_ backend: Backend, _ body: (any Store) async throws -> Void) async throws {
+        let store: any Store = switch backend {
+        case .memory: InMemoryStore()
+        case .sqlite: try await SQLiteStore.open(path: ":memory:", logger: Logger(label: "test"))
+        }
+        do {
+            try await body(store)
+        } catch {
+            try await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+
+    func item(_ id: String, fingerprint: String = "fp", project: Int = 1, user: String? = nil, at offset: TimeInterval = 0) -> IngestItem {
+        IngestItem(
+            projectID: project,
+            event: Event(eventID: id, timestamp: t0, message: "boom", user: user.map { User(id: $0) }),
+            fingerprint: fingerprint, receivedAt: t0.addingTimeInterval(offset))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func eventsWithOneFingerprintShareAnIssueAndRepeatsOfAnEventIDCountOnce(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            let outcomes = try await store.ingest([item("a"), item("b", at: 1), item("a", at: 2), item("c", fingerprint: "other", at: 3)], processor: processor)
+            guard case .stored(let first, .new?) = outcomes[0], case .stored(let second, nil) = outcomes[1],
+                  case .stored(let third, .new?) = outcomes[3] else {
+                Testing.Issue.record("unexpected outcomes \(outcomes)")
+                return
+            }
+            #expect(outcomes[2] == .duplicate)
+            #expect(first == second)
+            #expect(third != first)
+            #expect(try await store.issue(id: first)?.count == 2)
+            // The same event id in another project is another event.
+            #expect(try await store.ingest([item("a", project: 2)], processor: processor).first != .duplicate)
+            #expect(try await store.issues(IssueQuery()).count == 3)
+            #expect(try await store.issues(IssueQuery(projectID: 1)).count == 2)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func alertsLandInTheOutboxOncePerRoutedChannel(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a")], processor: processor)
+            var rows = try await store.deliveries(status: .pending, limit: 10)
+            #expect(rows.map(\.channel) == ["slack"])
+            #expect(rows.first?.alert.kind == .new)
+            #expect(rows.first?.alert.issueID == rows.first?.issueID)
+            // Three events in 5 minutes: the spike escalates to critical → both channels.
+            _ = try await store.ingest([item("b", at: 10), item("c", at: 20)], processor: processor)
+            rows = try await store.deliveries(status: .pending, limit: 10)
+            #expect(rows.filter { $0.alert.kind == .escalation }.map(\.channel).sorted() == ["mail", "slack"])
+            #expect(try await store.deliveryCounts()[.pending] == 3)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func windowCountsSeeOnlyRecentEventsOfTheIssue(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            // Two events long ago, then one now: only one in the 5m window, so no spike.
+            _ = try await store.ingest([item("a", at: -3600), item("b", at: -3500), item("c")], processor: processor)
+            let issue = try #require(try await store.issues(IssueQuery()).first)
+            #expect(issue.severity == .minor)
+            #expect(issue.count == 3)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func distinctUsersAreCounted(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a", user: "u1"), item("b", user: "u1", at: 1), item("c", user: "u2", at: 2), item("d", at: 3)], processor: processor)
+            let issue = try #require(try await store.issues(IssueQuery()).first)
+            #expect(issue.userCount == 2)
+            #expect(issue.explanation.contains("many users +5"))
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func claimedRowsAreLeasedAndComeBackWhenTheLeaseEnds(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a")], processor: processor)
+            let claimed = try await store.claimDeliveries(now: t0, limit: 10, lease: 60)
+            #expect(claimed.count == 1)
+            #expect(claimed.first?.attempts == 1)
+            #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(30), limit: 10, lease: 60).isEmpty)
+            let again = try await store.claimDeliveries(now: t0.addingTimeInterval(61), limit: 10, lease: 60)
+            #expect(again.map(\.id) == claimed.map(\.id))
+            #expect(again.first?.attempts == 2)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func deliveryOutcomesAreRecorded(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a"), item("b", fingerprint: "2", at: 1), item("c", fingerprint: "3", at: 2)], processor: processor)
+            let rows = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60)
+            #expect(rows.count == 3)
+            try await store.finishDelivery(id: rows[0].id, result: .delivered(status: 200), at: t0.addingTimeInterval(6))
+            try await store.finishDelivery(id: rows[1].id, result: .retry(at: t0.addingTimeInterval(100), status: 503, error: "busy"), at: t0.addingTimeInterval(6))
+            try await store.finishDelivery(id: rows[2].id, result: .dead(status: 404, error: "HTTP 404: no such hook"), at: t0.addingTimeInterval(6))
+            #expect(try await store.deliveryCounts() == [.delivered: 1, .pending: 1, .dead: 1])
+            #expect(try await store.nextDeliveryDue() == t0.addingTimeInterval(100))
+            #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(99), limit: 10, lease: 60).isEmpty)
+            let dead = try #require(try await store.deliveries(status: .dead, limit: 10).first)
+            #expect(dead.lastError == "HTTP 404: no such hook")
+            #expect(dead.lastStatus == 404)
+            #expect(try await store.retryDelivery(id: dead.id, at: t0.addingTimeInterval(200)))
+            let retried = try await store.claimDeliveries(now: t0.addingTimeInterval(200), limit: 10, lease: 60)
+            #expect(retried.map(\.id).contains(dead.id))
+            #expect(try await store.retryDelivery(id: 999_999, at: t0) == false)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func resolveMuteAndUnmuteChangeTheIssue(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a")], processor: processor)
+            let id = try #require(try await store.issues(IssueQuery()).first?.id)
+            #expect(try await store.resolve(issueID: id, at: t0)?.status == .resolved)
+            let outcome = try await store.ingest([item("b", at: 10)], processor: processor)
+            #expect(outcome == [.stored(issueID: id, alert: .regression)])
+            let muted = try await store.mute(issueID: id, Mute(remainingEvents: 3), at: t0)
+            #expect(muted?.status == .muted && muted?.mute?.remainingEvents == 3)
+            #expect(try await store.issues(IssueQuery(status: .muted)).map(\.id) == [id])
+            #expect(try await store.unmute(issueID: id, at: t0)?.status == .open)
+            #expect(try await store.resolve(issueID: 12345, at: t0) == nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func pruningRemovesOldEventsButKeepsIssuesAndDedupOfRecentOnes(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("old", at: -86400 * 20), item("new")], processor: processor)
+            #expect(try await store.pruneEvents(before: t0.addingTimeInterval(-86400 * 14)) == 1)
+            #expect(try await store.issues(IssueQuery()).first?.count == 2)
+            #expect(try await store.ingest([item("new", at: 5)], processor: processor) == [.duplicate])
+        }
+    }
+}
+
+/// What only the SQLite backend can show: the data outlives the connection.
+struct SQLiteDurabilityTests {
+    @Test func issuesAndOutboxSurviveReopening() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-\(UUID().uuidString)/db.sqlite").path
+        let processor = IssueProcessor(config: try ConfigLoader.parse(yaml: StoreContractTests.yaml, path: "s.yaml", environment: [:]))
+        let logger = Logger(label: "test")
+        var store = try await SQLiteStore.open(path: path, logger: logger)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        _ = try await store.ingest([IngestItem(projectID: 1, event: Event(eventID: "a", timestamp: now, message: "m"), fingerprint: "f", receivedAt: now)], processor: processor)
+        try await store.close()
+        store = try await SQLiteStore.open(path: path, logger: logger)
+        #expect(try await store.issues(IssueQuery()).count == 1)
+        #expect(try await store.deliveries(status: .pending, limit: 10).count == 1)
+        try await store.close()
+    }
+}
