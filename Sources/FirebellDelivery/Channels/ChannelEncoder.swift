@@ -1,0 +1,87 @@
+import FirebellCore
+import FirebellCurl
+import Foundation
+
+/// What a channel turns an alert into.
+public enum ChannelMessage: Sendable {
+    /// An HTTP request, sent through libcurl.
+    case http(HTTPRequest)
+    /// A line block for the daemon's standard output.
+    case console(String)
+}
+
+/// What the encoder needs besides the alert.
+public struct DeliveryContext: Sendable {
+    /// `server.base_url`, for links.
+    public var baseURL: String
+    /// Stable across retries of one (issue, alert, channel).
+    public var idempotencyKey: String
+    /// When this attempt is made (signatures carry it).
+    public var now: Date
+
+    public init(baseURL: String, idempotencyKey: String, now: Date) {
+        self.baseURL = baseURL
+        self.idempotencyKey = idempotencyKey
+        self.now = now
+    }
+}
+
+/// How a receiver's answer is judged.
+public enum ReceiverVerdict: Sendable, Equatable {
+    case accepted
+    /// Worth another try (5xx, 429, 408); `retryAfter` is the receiver's `Retry-After` header, as sent.
+    case retryable(reason: String, retryAfter: String?)
+    /// Trying again would get the same answer (other 4xx).
+    case rejected(reason: String)
+}
+
+/// One integration: a pure function from alert to message, plus its receiver's success rule.
+///
+/// Sending, retrying and backoff are shared (`OutboxWorker`, `RetryPolicy`); an
+/// encoder never does I/O.
+public protocol ChannelEncoder: Sendable {
+    func encode(_ alert: Alert, context: DeliveryContext) throws -> ChannelMessage
+    func verdict(on response: HTTPResponse) -> ReceiverVerdict
+}
+
+extension ChannelEncoder {
+    /// The usual HTTP rule: 2xx accepted; 408, 429 and 5xx retryable (honouring
+    /// `Retry-After`); any other status rejected with the receiver's answer.
+    public func verdict(on response: HTTPResponse) -> ReceiverVerdict {
+        HTTPVerdict.standard(response)
+    }
+}
+
+public enum HTTPVerdict {
+    public static func standard(_ response: HTTPResponse) -> ReceiverVerdict {
+        let reason = "HTTP \(response.status): \(String(response.bodyText.prefix(500)))"
+        switch response.status {
+        case 200..<300:
+            return .accepted
+        case 408, 425, 429, 500..<600:
+            return .retryable(reason: reason, retryAfter: response.header("Retry-After"))
+        default:
+            return .rejected(reason: reason)
+        }
+    }
+}
+
+/// JSON bodies for channel payloads: sorted keys so golden files and signatures are stable.
+enum ChannelJSON {
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Array(try encoder.encode(value))
+    }
+}
+
+/// Cuts text to `limit` characters, marking the cut so a reader knows something is missing.
+enum Truncation {
+    static let marker = "… (truncated)"
+
+    static func cut(_ text: String, to limit: Int) -> String {
+        guard text.count > limit else { return text }
+        return String(text.prefix(max(0, limit - marker.count))) + marker
+    }
+}

@@ -1,0 +1,85 @@
+import FirebellCore
+import FirebellCurl
+import Foundation
+
+/// Generic JSON webhook. With `secret`, signed per Standard Webhooks
+/// (`webhook-id`, `webhook-timestamp`, `webhook-signature`), so the receiver can
+/// verify it came from Firebell and drop replays; `webhook-id` stays the same
+/// across retries of one alert, so the receiver can also drop duplicates.
+public struct WebhookChannel: ChannelEncoder {
+    public var url: String
+    public var secret: String?
+    public var timeout: TimeInterval
+
+    public init(url: String, secret: String?, timeout: TimeInterval) {
+        self.url = url
+        self.secret = secret
+        self.timeout = timeout
+    }
+
+    public func encode(_ alert: Alert, context: DeliveryContext) throws -> ChannelMessage {
+        let text = AlertText(alert, baseURL: context.baseURL)
+        let payload = WebhookPayload(
+            type: "issue.\(alert.kind.rawValue)",
+            timestamp: Timestamps.format(context.now),
+            data: WebhookPayload.Data(alert: alert, headline: text.headline, summary: text.whatHappened, link: text.link))
+        let body = try ChannelJSON.encode(payload)
+        let timestamp = Int(context.now.timeIntervalSince1970)
+        var headers: [(name: String, value: String)] = [
+            (name: "Content-Type", value: "application/json"),
+            (name: "webhook-id", value: context.idempotencyKey),
+            (name: "webhook-timestamp", value: String(timestamp)),
+        ]
+        if let secret, !secret.isEmpty {
+            let signature = StandardWebhooks.signature(secret: secret, id: context.idempotencyKey, timestamp: timestamp, body: body)
+            headers.append((name: "webhook-signature", value: signature))
+        }
+        return .http(HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeout: timeout))
+    }
+}
+
+/// The JSON a webhook receiver gets: `{type, timestamp, data}` as Standard Webhooks suggests.
+struct WebhookPayload: Encodable {
+    var type: String
+    var timestamp: String
+    var data: Data
+
+    struct Data: Encodable {
+        var alert: Alert
+        var headline: String
+        var summary: String
+        var link: String
+
+        private enum CodingKeys: String, CodingKey {
+            case kind, issueID = "issue_id", project, projectID = "project_id", severity, title, culprit, level
+            case environment, release, score, explanation, count, eventsSinceLastAlert = "events_since_last_alert"
+            case userCount = "user_count", firstSeen = "first_seen", lastSeen = "last_seen", topFrames = "top_frames"
+            case headline, summary, link
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(alert.kind.rawValue, forKey: .kind)
+            try c.encode(alert.issueID, forKey: .issueID)
+            try c.encode(alert.projectName, forKey: .project)
+            try c.encode(alert.projectID, forKey: .projectID)
+            try c.encode(alert.severity.rawValue, forKey: .severity)
+            try c.encode(alert.title, forKey: .title)
+            try c.encodeIfPresent(alert.culprit, forKey: .culprit)
+            try c.encode(alert.level.rawValue, forKey: .level)
+            try c.encodeIfPresent(alert.environment, forKey: .environment)
+            try c.encodeIfPresent(alert.release, forKey: .release)
+            try c.encode(alert.score, forKey: .score)
+            try c.encode(alert.explanation, forKey: .explanation)
+            try c.encode(alert.count, forKey: .count)
+            try c.encode(alert.eventsSinceLastAlert, forKey: .eventsSinceLastAlert)
+            try c.encode(alert.userCount, forKey: .userCount)
+            try c.encode(Timestamps.format(alert.firstSeen), forKey: .firstSeen)
+            try c.encode(Timestamps.format(alert.lastSeen), forKey: .lastSeen)
+            try c.encode(alert.topFrames, forKey: .topFrames)
+            try c.encode(headline, forKey: .headline)
+            try c.encode(summary, forKey: .summary)
+            try c.encode(link, forKey: .link)
+        }
+    }
+}
