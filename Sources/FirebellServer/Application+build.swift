@@ -1,0 +1,58 @@
+import FirebellCore
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// The HTTP side of Firebell: routes over a `Firebell`, and its services (libcurl
+/// loop, outbox worker, ingest writer, retention) run by the application's
+/// service group. On shutdown the server stops first, then the writer commits
+/// what was queued, then the worker and libcurl stop.
+///
+/// - Parameter onServerRunning: receives the bound port (tests listen on port 0).
+public func buildApplication(
+    _ firebell: Firebell, registry: PrometheusCollectorRegistry, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .post, .options]))
+    IngestController(firebell: firebell).register(on: router)
+    AdminController(firebell: firebell).register(on: router)
+    HealthController(firebell: firebell).register(on: router)
+    MetricsController(firebell: firebell, registry: registry).register(on: router)
+
+    let server = firebell.config.server
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(server.listenHost, port: server.listenPort), serverName: "firebell"),
+        services: [
+            firebell.curl,
+            firebell.worker,
+            RetentionService(firebell: firebell),
+            firebell.writer,
+        ],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? server.listenPort) },
+        logger: firebell.logger
+    )
+}
+
+/// Deletes events older than `storage.retention`, hourly. Issues stay; only their raw events go.
+struct RetentionService: Service {
+    let firebell: Firebell
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let retention = firebell.config.storage.retention
+            do {
+                let removed = try await firebell.store.pruneEvents(before: firebell.clock().addingTimeInterval(-retention))
+                if removed > 0 {
+                    firebell.logger.info("pruned events past retention", metadata: ["store.pruned": "\(removed)"])
+                }
+            } catch {
+                firebell.logger.warning("could not prune events", metadata: ["error": "\(error)"])
+            }
+            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import FirebellCore
+import FirebellCurl
+import FirebellDelivery
+import FirebellStore
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// The running parts of one daemon, assembled in the order of the pipeline:
+/// ingest (routes) → decode → group (`Fingerprinter`) → writer (score, decide,
+/// route, outbox — in one transaction) → outbox worker → libcurl.
+public final class Firebell: Sendable {
+    /// The config in force and what is derived from it; swapped whole on reload.
+    struct Rules: Sendable {
+        var config: FirebellConfig
+        var keys: ProjectKeys
+        var fingerprinter: Fingerprinter
+    }
+
+    let rules: Mutex<Rules>
+    public let store: any Store
+    public let writer: IngestWriter
+    public let worker: OutboxWorker
+    public let curl: CurlMultiLoop
+    let limiter: RateLimiter
+    let metrics: any MetricsFactory
+    let clock: @Sendable () -> Date
+    public let logger: Logger
+
+    /// Wires the parts; nothing runs until the services are started (see `buildApplication`).
+    public init(
+        config: FirebellConfig, store: any Store, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory,
+        retryPolicy: RetryPolicy = RetryPolicy(), clock: @escaping @Sendable () -> Date = { Date() },
+        console: @escaping @Sendable (String) -> Void = ConsoleOutput.write
+    ) {
+        self.rules = Mutex(Rules(config: config))
+        self.store = store
+        self.logger = logger
+        self.metrics = metrics
+        self.clock = clock
+        self.limiter = RateLimiter()
+        let curl = CurlMultiLoop(logger: logger)
+        self.curl = curl
+        let worker = OutboxWorker(
+            store: store, config: config, curl: curl, policy: retryPolicy, logger: logger, metrics: metrics, clock: clock,
+            console: console)
+        self.worker = worker
+        self.writer = IngestWriter(store: store, processor: IssueProcessor(config: config), logger: logger) { outcomes in
+            if outcomes.contains(where: { if case .stored(_, .some) = $0 { true } else { false } }) {
+                worker.wake()
+            }
+        }
+    }
+
+    /// Opens the store the config names.
+    public static func openStore(_ config: StorageConfig, logger: Logger) async throws -> any Store {
+        switch config.url {
+        case .sqlite(let path):
+            return try await SQLiteStore.open(path: path, logger: logger)
+        case .postgres:
+            throw StoreError.unsupported("storage.url: the PostgreSQL backend is not in this build yet; use sqlite:PATH")
+        }
+    }
+
+    public var config: FirebellConfig { rules.withLock { $0.config } }
+
+    /// Puts a new config in force for everything that follows (SIGHUP).
+    public func reload(_ config: FirebellConfig) {
+        rules.withLock { $0 = Rules(config: config) }
+        writer.update(processor: IssueProcessor(config: config))
+        worker.update(config: config)
+    }
+}
+
+extension Firebell.Rules {
+    init(config: FirebellConfig) {
+        self.init(config: config, keys: ProjectKeys(projects: config.projects), fingerprinter: Fingerprinter(rules: config.grouping))
+    }
+}
+
+extension StoreError {
+    static func unsupported(_ message: String) -> StoreError { StoreError(message) }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import FirebellCore
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate the config; print a summary, or one FILE:LINE:COL line per error and exit 2.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        print(ConfigSummary(config).text)
+    }
+}
+
+/// The short summary `check-config` prints for a valid file.
+struct ConfigSummary {
+    var config: FirebellConfig
+    init(_ config: FirebellConfig) { self.config = config }
+
+    var text: String {
+        let storage: String = switch config.storage.url {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres: "postgres"
+        }
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        return [
+            "\(config.sourcePath): ok",
+            "  listen:    \(config.server.listenHost):\(config.server.listenPort) (max body \(config.server.maxBody) bytes)",
+            "  storage:   \(storage), retention \(Int(config.storage.retention / 86400))d",
+            "  projects:  \(config.projects.isEmpty ? "none" : config.projects.map { "\($0.id) \($0.name)" }.joined(separator: ", "))",
+            "  grouping:  \(plural(config.grouping.count, "rule"))",
+            "  severity:  \(plural(config.severity.rules.count, "rule")), critical at \(config.severity.criticalAt)",
+            "  channels:  \(config.channels.isEmpty ? "none" : config.channels.map { "\($0.name) (\($0.type.rawValue))" }.joined(separator: ", "))",
+            "  routes:    \(plural(config.routes.count, "route"))",
+            "  alerting:  repeat after \(Int(config.alerting.repeatAfter))s",
+        ].joined(separator: "\n")
+    }
+}

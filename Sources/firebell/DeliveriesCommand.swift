@@ -1,0 +1,56 @@
+import ArgumentParser
+import FirebellCore
+import FirebellStore
+import Foundation
+
+struct Deliveries: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect the outbox and dead letters; re-queue.", subcommands: [List.self, Retry.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List outbox rows, newest first.")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "pending, delivered or dead.") var status: DeliveryStatus?
+        @Option(help: "At most this many.") var limit = 50
+
+        func run() async throws {
+            let config = try options.load()
+            try await failing {
+                try await withStore(config) { store in
+                    let rows = try await store.deliveries(status: status, limit: limit)
+                    if rows.isEmpty {
+                        print("no deliveries")
+                        return
+                    }
+                    print("ID      ISSUE   CHANNEL           KIND         STATUS     TRIES  LAST")
+                    for row in rows {
+                        let last = row.lastError.map { String($0.prefix(80)) } ?? row.lastStatus.map { "HTTP \($0)" } ?? ""
+                        print([
+                            IssueOutput.pad(String(row.id), 7), IssueOutput.pad(String(row.issueID), 7),
+                            IssueOutput.pad(row.channel, 17), IssueOutput.pad(row.alert.kind.rawValue, 12),
+                            IssueOutput.pad(row.status.rawValue, 10), IssueOutput.pad(String(row.attempts), 6), last,
+                        ].joined(separator: " "))
+                    }
+                }
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-queue a delivery (dead or not) to be sent now.")
+        @OptionGroup var options: ConfigOption
+        @Argument var id: Int64
+
+        func run() async throws {
+            let config = try options.load()
+            try await failing {
+                try await withStore(config) { store in
+                    guard try await store.retryDelivery(id: id, at: Date()) else { throw RuntimeFailure("no delivery \(id)") }
+                    print("delivery \(id) re-queued")
+                }
+            }
+        }
+    }
+}
+
+extension DeliveryStatus: ExpressibleByArgument {}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `firebell`: one executable, thin commands over the Firebell libraries.
+@main
+struct FirebellCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "firebell",
+        abstract: "Tells a team the moment production breaks, and only as loudly as the breakage deserves.",
+        subcommands: [Serve.self, CheckConfig.self, TestRules.self, Issues.self, Deliveries.self],
+        defaultSubcommand: nil
+    )
+}
