@@ -1,0 +1,204 @@
+"""Fixtures for black-box tests: the built `firebell` binary, a recording HTTP
+receiver, and throwaway configs — all on 127.0.0.1 with free ports."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("FIREBELL_BIN") or str(REPO / ".build" / "debug" / "firebell")
+KEY = "5f0c4d3e2b1a49c8a7d6e5f4c3b2a190"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """An HTTP server that records every request and answers from a script of statuses."""
+
+    def __init__(self):
+        self.requests = []
+        self.script = []  # statuses (or (status, headers)) to answer, in order; 200 once empty
+        self.lock = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with receiver.lock:
+                    answer = receiver.script.pop(0) if receiver.script else 200
+                    status, extra = answer if isinstance(answer, tuple) else (answer, {})
+                    receiver.requests.append(
+                        {"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body,
+                         "status": status, "at": time.time()}
+                    )
+                    receiver.lock.notify_all()
+                self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"receiver says no")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_for(self, count, timeout=15.0):
+        """Waits until at least `count` requests arrived; returns them all."""
+        deadline = time.time() + timeout
+        with self.lock:
+            while len(self.requests) < count:
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
+                self.lock.wait(left)
+            return list(self.requests)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.stop()
+
+
+class Daemon:
+    """`firebell serve` on a free port with a config written for the test."""
+
+    def __init__(self, workdir: Path, config_text: str):
+        self.workdir = workdir
+        self.port = free_port()
+        self.config_path = workdir / "firebell.yaml"
+        self.config_path.write_text(config_text.replace("{PORT}", str(self.port)).replace("{DIR}", str(workdir)))
+        self.stdout_path = workdir / "stdout.log"
+        self.stderr_path = workdir / "stderr.log"
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--config", str(self.config_path)],
+            cwd=self.workdir,
+            stdout=open(self.stdout_path, "wb"),
+            stderr=open(self.stderr_path, "wb"),
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"daemon exited {self.proc.returncode}: {self.stderr_path.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + "/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("daemon did not become ready: " + self.stderr_path.read_text())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def stdout(self):
+        return self.stdout_path.read_text(errors="replace")
+
+    def cli(self, *args, check=True):
+        result = subprocess.run([BIN, *args, "--config", str(self.config_path)], cwd=self.workdir, capture_output=True, text=True, timeout=60)
+        if check and result.returncode != 0:
+            raise AssertionError(f"firebell {' '.join(args)} exited {result.returncode}: {result.stderr}")
+        return result
+
+
+@pytest.fixture
+def daemon_factory(tmp_path):
+    daemons = []
+
+    def make(config_text):
+        d = Daemon(tmp_path, config_text)
+        daemons.append(d)
+        return d
+
+    yield make
+    for d in daemons:
+        d.stop()
+
+
+def post(url, body, key=KEY, headers=None, method="POST"):
+    """POSTs `body` (dict/list → JSON, str/bytes as is); returns (status, headers, parsed JSON or text)."""
+    if isinstance(body, (dict, list)):
+        data = json.dumps(body).encode()
+    elif isinstance(body, str):
+        data = body.encode()
+    else:
+        data = body
+    all_headers = {"Content-Type": "application/json"}
+    if key is not None:
+        all_headers["Authorization"] = f"Bearer {key}"
+    all_headers.update(headers or {})
+    request = urllib.request.Request(url, data=data, headers=all_headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, dict(r.headers), _parse(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), _parse(e.read())
+
+
+def get(url, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, _parse(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, _parse(e.read())
+
+
+def _parse(raw):
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+def wait_until(predicate, timeout=15.0, interval=0.1, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
