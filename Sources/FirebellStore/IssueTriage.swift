@@ -34,6 +34,10 @@ extension OutboxEntry {
             nextAttemptAt = at
             lastStatus = status
             lastError = error
+        case .deferred(let until):
+            self.status = .pending
+            nextAttemptAt = until
+            attempts = max(0, attempts - 1)
         case .dead(let status, let error):
             self.status = .dead
             finishedAt = now

@@ -44,12 +44,15 @@ public struct OutboxEntry: Sendable, Equatable {
     /// The last failure, or the receiver's answer on delivery.
     public var lastError: String?
     public var lastStatus: Int?
+    /// The route's digest period: the row waits for the period's summary instead of going out alone.
+    public var digest: TimeInterval?
     /// Stable across retries of this row: one per (issue, alert, channel), for `webhook-id` and the like.
     public var idempotencyKey: String { "firebell-\(issueID)-\(id)-\(channel)" }
 
     public init(
         id: Int64, issueID: Int64, channel: String, alert: Alert, status: DeliveryStatus, attempts: Int,
-        nextAttemptAt: Date, createdAt: Date, finishedAt: Date? = nil, lastError: String? = nil, lastStatus: Int? = nil
+        nextAttemptAt: Date, createdAt: Date, finishedAt: Date? = nil, lastError: String? = nil, lastStatus: Int? = nil,
+        digest: TimeInterval? = nil
     ) {
         self.id = id
         self.issueID = issueID
@@ -62,6 +65,7 @@ public struct OutboxEntry: Sendable, Equatable {
         self.finishedAt = finishedAt
         self.lastError = lastError
         self.lastStatus = lastStatus
+        self.digest = digest
     }
 }
 
@@ -71,6 +75,9 @@ public enum DeliveryResult: Sendable, Equatable {
     case delivered(status: Int)
     /// Try again at `at`.
     case retry(at: Date, status: Int?, error: String)
+    /// Not an attempt: the channel is over its `channel_rate`; the row waits until `until`
+    /// and then goes out in a roll-up.
+    case deferred(until: Date)
     /// Never try again by itself (`firebell deliveries retry` can); the receiver's answer is kept.
     case dead(status: Int?, error: String)
 }

@@ -23,7 +23,7 @@ public enum ConfigLoader {
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw fail("config file not found")
+            throw fail("config file not found (give --config FILE or set FIREBELL_CONFIG)")
         }
         guard !isDirectory.boolValue else { throw fail("is a directory, not a config file") }
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -23,6 +23,12 @@ public struct TokenBucket: Sendable, Equatable {
         return true
     }
 
+    /// Whole tokens there now.
+    public mutating func available(now: Date) -> Int {
+        refill(now)
+        return Int(tokens.rounded(.down))
+    }
+
     /// Seconds until `count` tokens will be there (0 if they are now).
     public mutating func wait(for count: Int = 1, now: Date) -> TimeInterval {
         refill(now)

@@ -41,6 +41,8 @@ public enum ReceiverVerdict: Sendable, Equatable {
 /// encoder never does I/O.
 public protocol ChannelEncoder: Sendable {
     func encode(_ alert: Alert, context: DeliveryContext) throws -> ChannelMessage
+    /// Several alerts as one message (`channel_rate` roll-up or route `digest`).
+    func encode(_ rollUp: RollUp, context: DeliveryContext) throws -> ChannelMessage
     func verdict(on response: HTTPResponse) -> ReceiverVerdict
 }
 

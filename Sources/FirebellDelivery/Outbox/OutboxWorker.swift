@@ -19,10 +19,12 @@ public final class OutboxWorker: Service, Sendable {
     public struct Settings: Sendable {
         public var channels: [String: ChannelConfig]
         public var baseURL: String
+        public var channelRate: Rate?
 
         public init(config: FirebellConfig) {
             channels = Dictionary(config.channels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             baseURL = config.server.baseURL
+            channelRate = config.alerting.channelRate
         }
     }
 
@@ -37,6 +39,8 @@ public final class OutboxWorker: Service, Sendable {
     private let maxInFlight: Int
     private let pollInterval: Duration
     private let inFlight = Mutex(0)
+    /// `channel_rate` buckets, one per channel, kept across claims.
+    private let buckets = Mutex<[String: TokenBucket]>([:])
     private let wakeups: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
@@ -68,6 +72,8 @@ public final class OutboxWorker: Service, Sendable {
     /// Uses the channels of a reloaded config for later attempts.
     public func update(config: FirebellConfig) {
         settings.withLock { $0 = Settings(config: config) }
+        // A changed channel_rate starts with full buckets at the new rate.
+        buckets.withLock { $0 = [:] }
     }
 
     public func run() async throws {
@@ -101,40 +107,59 @@ public final class OutboxWorker: Service, Sendable {
             logger.error("could not claim deliveries", metadata: ["error": "\(error)"])
             return
         }
-        for entry in claimed {
-            inFlight.withLock { $0 += 1 }
-            group.addTask {
-                await self.deliver(entry)
-                self.inFlight.withLock { $0 -= 1 }
-                self.wake()
+        let now = clock()
+        let rate = settings.withLock { $0.channelRate }
+        for (channel, rows) in Dictionary(grouping: claimed, by: \.channel).sorted(by: { $0.key < $1.key }) {
+            let units = buckets.withLock { buckets in
+                var bucket = rate.map { buckets[channel] ?? TokenBucket(rate: $0, now: now) }
+                defer { buckets[channel] = bucket }
+                return DeliveryPlan.plan(rows, bucket: &bucket, rate: rate, now: now)
+            }
+            for unit in units {
+                inFlight.withLock { $0 += 1 }
+                group.addTask {
+                    await self.deliver(unit)
+                    self.inFlight.withLock { $0 -= 1 }
+                    self.wake()
+                }
             }
         }
     }
 
-    /// One attempt on a claimed row, recorded in the store.
-    private func deliver(_ entry: OutboxEntry) async {
+    /// One attempt on claimed rows, recorded in the store for each of them.
+    private func deliver(_ unit: DeliveryUnit) async {
         let started = ContinuousClock.now
-        let result = await attempt(entry)
+        let result = await attempt(unit)
         let elapsed = ContinuousClock.now - started
-        Timer(label: "firebell_delivery_seconds", dimensions: [("channel", entry.channel)], factory: metrics)
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        let entries = unit.entries
+        guard let first = entries.first else { return }
         let outcome: String
         switch result {
         case .delivered: outcome = "delivered"
         case .retry: outcome = "retry"
+        case .deferred: outcome = "deferred"
         case .dead: outcome = "dead"
         }
-        Counter(label: "firebell_deliveries_total", dimensions: [("channel", entry.channel), ("outcome", outcome)], factory: metrics).increment()
-        if entry.attempts == 1 {
-            Counter(label: "firebell_alerts_total", dimensions: [("channel", entry.channel), ("kind", entry.alert.kind.rawValue)], factory: metrics).increment()
+        if case .deferred = result {} else {
+            Timer(label: "firebell_delivery_seconds", dimensions: [("channel", first.channel)], factory: metrics)
+                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            for entry in entries {
+                Counter(label: "firebell_deliveries_total", dimensions: [("channel", entry.channel), ("outcome", outcome)], factory: metrics).increment()
+                if entry.attempts == 1 {
+                    Counter(label: "firebell_alerts_total", dimensions: [("channel", entry.channel), ("kind", entry.alert.kind.rawValue)], factory: metrics).increment()
+                }
+            }
         }
         var metadata: Logger.Metadata = [
-            "delivery.id": "\(entry.id)", "delivery.channel": "\(entry.channel)", "delivery.attempt": "\(entry.attempts)",
-            "issue.id": "\(entry.issueID)", "delivery.outcome": "\(outcome)",
+            "delivery.ids": "\(entries.map(\.id))", "delivery.channel": "\(first.channel)", "delivery.attempt": "\(first.attempts)",
+            "delivery.outcome": "\(outcome)",
         ]
         switch result {
         case .delivered:
             logger.debug("alert delivered", metadata: metadata)
+        case .deferred(let until):
+            metadata["delivery.until"] = "\(Timestamps.format(until))"
+            logger.info("channel over channel_rate; alerts wait for a roll-up", metadata: metadata)
         case .retry(let at, _, let error):
             metadata["delivery.retry_at"] = "\(Timestamps.format(at))"
             metadata["error"] = "\(error)"
@@ -143,31 +168,50 @@ public final class OutboxWorker: Service, Sendable {
             metadata["error"] = "\(error)"
             logger.error("alert dead-lettered", metadata: metadata)
         }
-        do {
-            try await store.finishDelivery(id: entry.id, result: result, at: clock())
-        } catch {
-            // The lease will expire and the row be tried again: a duplicate, never a loss.
-            logger.error("could not record delivery outcome", metadata: ["delivery.id": "\(entry.id)", "error": "\(error)"])
+        for entry in entries {
+            do {
+                try await store.finishDelivery(id: entry.id, result: result, at: clock())
+            } catch {
+                // The lease will expire and the row be tried again: a duplicate, never a loss.
+                logger.error("could not record delivery outcome", metadata: ["delivery.id": "\(entry.id)", "error": "\(error)"])
+            }
         }
     }
 
     /// Encodes and sends one outbox row through its channel; no store writes.
     public func attempt(_ entry: OutboxEntry) async -> DeliveryResult {
+        await attempt(.single(entry))
+    }
+
+    /// Encodes and sends rows as planned; no store writes.
+    func attempt(_ unit: DeliveryUnit) async -> DeliveryResult {
+        let entries = unit.entries
+        guard let first = entries.first else { return .delivered(status: 0) }
+        if case .deferred(_, let until) = unit { return .deferred(until: until) }
         let now = clock()
-        let (config, baseURL) = settings.withLock { ($0.channels[entry.channel], $0.baseURL) }
+        let (config, baseURL) = settings.withLock { ($0.channels[first.channel], $0.baseURL) }
         guard let config else {
-            return .dead(status: nil, error: "channel '\(entry.channel)' is no longer in the config")
+            return .dead(status: nil, error: "channel '\(first.channel)' is no longer in the config")
         }
         guard let encoder = ChannelRegistry.encoder(for: config) else {
             return .dead(status: nil, error: "channel type '\(config.type.rawValue)' has no encoder in this build")
         }
-        let context = DeliveryContext(baseURL: baseURL, idempotencyKey: entry.idempotencyKey, now: now)
+        let key = entries.count == 1 ? first.idempotencyKey : "firebell-rollup-\(first.id)-\(entries.count)-\(first.channel)"
+        let context = DeliveryContext(baseURL: baseURL, idempotencyKey: key, now: now)
         let message: ChannelMessage
         do {
-            message = try encoder.encode(entry.alert, context: context)
+            switch unit {
+            case .single(let entry):
+                message = try encoder.encode(entry.alert, context: context)
+            case .rollUp(let rows, let reason):
+                message = try encoder.encode(RollUp(alerts: rows.map(\.alert), reason: reason), context: context)
+            case .deferred:
+                return .delivered(status: 0)
+            }
         } catch {
-            return .dead(status: nil, error: "could not encode the alert for '\(entry.channel)': \(error)")
+            return .dead(status: nil, error: "could not encode the alert for '\(first.channel)': \(error)")
         }
+        let attempts = entries.map(\.attempts).max() ?? 1
         switch message {
         case .console(let text):
             console(text)
@@ -176,10 +220,10 @@ public final class OutboxWorker: Service, Sendable {
             do {
                 let response = try await curl.perform(request)
                 return policy.result(
-                    of: .success(encoder.verdict(on: response)), status: response.status, attempts: entry.attempts,
+                    of: .success(encoder.verdict(on: response)), status: response.status, attempts: attempts,
                     now: clock(), jitter: Double.random(in: 0...1))
             } catch {
-                return policy.result(of: .failure(error), status: nil, attempts: entry.attempts, now: clock(), jitter: Double.random(in: 0...1))
+                return policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
             }
         }
     }

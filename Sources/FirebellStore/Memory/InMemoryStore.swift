@@ -82,18 +82,18 @@ public actor InMemoryStore: Store {
         if var alert = decision.alert {
             alert.issueID = issueID
             for route in decision.routes {
-                enqueue(alert, channel: route.channel, at: now)
+                enqueue(alert, channel: route.channel, digest: route.digest, at: now)
             }
         }
         return .stored(issueID: issueID, alert: decision.alert?.kind)
     }
 
-    private func enqueue(_ alert: Alert, channel: String, at now: Date) {
+    private func enqueue(_ alert: Alert, channel: String, digest: TimeInterval?, at now: Date) {
         let id = nextOutboxID
         nextOutboxID += 1
         outbox[id] = OutboxEntry(
             id: id, issueID: alert.issueID, channel: channel, alert: alert, status: .pending, attempts: 0,
-            nextAttemptAt: now, createdAt: now)
+            nextAttemptAt: digest.map { RollUp.digestDue(after: now, period: $0) } ?? now, createdAt: now, digest: digest)
     }
 
     public func issues(_ query: IssueQuery) async throws -> [Issue] {

@@ -49,6 +49,7 @@ enum SQLiteSchema {
                 finished_at REAL,
                 last_status INTEGER,
                 last_error TEXT,
+                digest REAL,
                 alert TEXT NOT NULL
             )
             """,

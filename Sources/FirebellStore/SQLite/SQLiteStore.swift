@@ -125,12 +125,16 @@ public final class SQLiteStore: Store {
             alert.issueID = issueID
             let payload = try Self.encode(alert)
             for route in decision.routes {
+                let due = route.digest.map { RollUp.digestDue(after: now, period: $0) } ?? now
                 _ = try await connection.query(
                     """
-                    INSERT INTO outbox (issue_id, channel, status, attempts, next_attempt_at, created_at, alert)
-                    VALUES (?, ?, 'pending', 0, ?, ?, ?)
+                    INSERT INTO outbox (issue_id, channel, status, attempts, next_attempt_at, created_at, digest, alert)
+                    VALUES (?, ?, 'pending', 0, ?, ?, ?, ?)
                     """,
-                    [.integer(Int(issueID)), .text(route.channel), .float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970), .text(payload)])
+                    [
+                        .integer(Int(issueID)), .text(route.channel), .float(due.timeIntervalSince1970),
+                        .float(now.timeIntervalSince1970), route.digest.map { .float($0) } ?? .null, .text(payload),
+                    ])
             }
         }
         return .stored(issueID: issueID, alert: decision.alert?.kind)
@@ -247,11 +251,11 @@ public final class SQLiteStore: Store {
             entry.apply(result, at: now)
             _ = try await self.connection.query(
                 """
-                UPDATE outbox SET status = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?
+                UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?
                 WHERE id = ?
                 """,
                 [
-                    .text(entry.status.rawValue), .float(entry.nextAttemptAt.timeIntervalSince1970),
+                    .text(entry.status.rawValue), .integer(entry.attempts), .float(entry.nextAttemptAt.timeIntervalSince1970),
                     entry.finishedAt.map { .float($0.timeIntervalSince1970) } ?? .null,
                     entry.lastStatus.map { .integer($0) } ?? .null, entry.lastError.map { .text($0) } ?? .null,
                     .integer(Int(id)),
@@ -348,7 +352,8 @@ public final class SQLiteStore: Store {
             createdAt: Date(timeIntervalSince1970: row.column("created_at")?.double ?? 0),
             finishedAt: row.column("finished_at")?.double.map(Date.init(timeIntervalSince1970:)),
             lastError: row.column("last_error")?.string,
-            lastStatus: row.column("last_status")?.integer)
+            lastStatus: row.column("last_status")?.integer,
+            digest: row.column("digest")?.double)
     }
 }
 

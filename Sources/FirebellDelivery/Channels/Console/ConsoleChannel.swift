@@ -7,11 +7,17 @@ public struct ConsoleChannel: ChannelEncoder {
     public init() {}
 
     public func encode(_ alert: Alert, context: DeliveryContext) throws -> ChannelMessage {
-        let text = AlertText(alert, baseURL: context.baseURL).plain
-        // Each line is prefixed, so text inside an event cannot pass for another alert.
-        let body = text.split(separator: "\n", omittingEmptySubsequences: false)
+        .console(Self.prefixed(AlertText(alert, baseURL: context.baseURL).plain))
+    }
+
+    public func encode(_ rollUp: RollUp, context: DeliveryContext) throws -> ChannelMessage {
+        .console(Self.prefixed(rollUp.plain(baseURL: context.baseURL)))
+    }
+
+    /// Each line is prefixed, so text inside an event cannot pass for another alert.
+    static func prefixed(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
             .map { "firebell| " + $0.replacingOccurrences(of: "\r", with: "") }
             .joined(separator: "\n")
-        return .console(body)
     }
 }

@@ -33,8 +33,21 @@ public struct SlackChannel: ChannelEncoder {
             blocks.append(.section(Truncation.cut("*Top frames*\n```\n\(frames)\n```", to: Self.sectionLimit)))
         }
         blocks.append(.context("<\(text.link)|Open issue #\(alert.issueID) in Firebell>"))
-        let payload = SlackPayload(text: Truncation.cut(Self.escape(text.headline), to: Self.sectionLimit), blocks: blocks)
-        return .http(HTTPRequest(
+        return try post(SlackPayload(text: Truncation.cut(Self.escape(text.headline), to: Self.sectionLimit), blocks: blocks))
+    }
+
+    public func encode(_ rollUp: RollUp, context: DeliveryContext) throws -> ChannelMessage {
+        let lines = rollUp.lines(baseURL: context.baseURL).map(Self.escape).joined(separator: "\n")
+        return try post(SlackPayload(
+            text: Truncation.cut(Self.escape(rollUp.headline), to: Self.sectionLimit),
+            blocks: [
+                .header(Truncation.cut(Self.escape(rollUp.headline), to: Self.headerLimit)),
+                .section(Truncation.cut(lines, to: Self.sectionLimit)),
+            ]))
+    }
+
+    private func post(_ payload: SlackPayload) throws -> ChannelMessage {
+        .http(HTTPRequest(
             method: "POST", url: url, headers: [(name: "Content-Type", value: "application/json; charset=utf-8")],
             body: try ChannelJSON.encode(payload), timeout: timeout))
     }

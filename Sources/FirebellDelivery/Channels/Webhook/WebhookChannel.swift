@@ -23,7 +23,28 @@ public struct WebhookChannel: ChannelEncoder {
             type: "issue.\(alert.kind.rawValue)",
             timestamp: Timestamps.format(context.now),
             data: WebhookPayload.Data(alert: alert, headline: text.headline, summary: text.whatHappened, link: text.link))
-        let body = try ChannelJSON.encode(payload)
+        return signed(try ChannelJSON.encode(payload), context: context)
+    }
+
+    public func encode(_ rollUp: RollUp, context: DeliveryContext) throws -> ChannelMessage {
+        let payload = WebhookRollUpPayload(
+            type: "issue.rollup", timestamp: Timestamps.format(context.now),
+            data: WebhookRollUpPayload.Data(
+                headline: rollUp.headline,
+                reason: {
+                    switch rollUp.reason {
+                    case .channelRate: "channel_rate"
+                    case .digest: "digest"
+                    }
+                }(),
+                alerts: rollUp.alerts.map { alert in
+                    let text = AlertText(alert, baseURL: context.baseURL)
+                    return WebhookPayload.Data(alert: alert, headline: text.headline, summary: text.whatHappened, link: text.link)
+                }))
+        return signed(try ChannelJSON.encode(payload), context: context)
+    }
+
+    private func signed(_ body: [UInt8], context: DeliveryContext) -> ChannelMessage {
         let timestamp = Int(context.now.timeIntervalSince1970)
         var headers: [(name: String, value: String)] = [
             (name: "Content-Type", value: "application/json"),
@@ -35,6 +56,19 @@ public struct WebhookChannel: ChannelEncoder {
             headers.append((name: "webhook-signature", value: signature))
         }
         return .http(HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeout: timeout))
+    }
+}
+
+/// Several alerts in one webhook: `{type: "issue.rollup", timestamp, data: {headline, reason, alerts: [...]}}`.
+struct WebhookRollUpPayload: Encodable {
+    var type: String
+    var timestamp: String
+    var data: Data
+
+    struct Data: Encodable {
+        var headline: String
+        var reason: String
+        var alerts: [WebhookPayload.Data]
     }
 }
 

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Several owed alerts for one channel sent as one message: what `channel_rate`
+/// makes of a flood, and what a route's `digest` sends once per period.
+/// Nothing in it is dropped: every alert is named, or counted in "and M more".
+public struct RollUp: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
+        /// More alerts than `alerting.channel_rate` allowed.
+        case channelRate(Rate)
+        /// A route with `digest: <period>`.
+        case digest(TimeInterval)
+    }
+
+    /// Oldest first.
+    public var alerts: [Alert]
+    public var reason: Reason
+
+    /// When a digest row written at `now` is due: the next multiple of `period`
+    /// since the epoch, so every alert of a period goes out in the same summary.
+    public static func digestDue(after now: Date, period: TimeInterval) -> Date {
+        let period = max(period, 1)
+        return Date(timeIntervalSince1970: (floor(now.timeIntervalSince1970 / period) + 1) * period)
+    }
+
+    /// At most this many alerts are listed by name; the rest are counted.
+    public static let listed = 20
+
+    public init(alerts: [Alert], reason: Reason) {
+        self.alerts = alerts
+        self.reason = reason
+    }
+
+    /// The highest severity among the alerts (a roll-up with one critical alert is critical).
+    public var severity: Severity {
+        alerts.map(\.severity).max() ?? .minor
+    }
+
+    /// "[CRITICAL] 23 alerts held back by channel_rate 20/min" / "[minor] Digest: 5 alerts in the last 1h"
+    public var headline: String {
+        let label = severity == .critical ? "CRITICAL" : "minor"
+        let count = "\(alerts.count) alert\(alerts.count == 1 ? "" : "s")"
+        switch reason {
+        case .channelRate(let rate):
+            return "[\(label)] \(count) held back by channel_rate \(rate.description)"
+        case .digest(let period):
+            return "[\(label)] Digest: \(count) in the last \(Self.describe(period))"
+        }
+    }
+
+    /// One line per listed alert, then "and M more" if some are not listed.
+    public func lines(baseURL: String) -> [String] {
+        var lines = alerts.prefix(Self.listed).map { alert in
+            let text = AlertText(alert, baseURL: baseURL)
+            return "\(text.headline) (\(Self.describe(alert.kind)), \(alert.count) event\(alert.count == 1 ? "" : "s")) \(text.link)"
+        }
+        if alerts.count > Self.listed {
+            lines.append("and \(alerts.count - Self.listed) more")
+        }
+        return lines
+    }
+
+    /// Plain text: the headline, then the lines.
+    public func plain(baseURL: String) -> String {
+        ([headline] + lines(baseURL: baseURL)).joined(separator: "\n")
+    }
+
+    static func describe(_ kind: AlertKind) -> String {
+        switch kind {
+        case .new: "new"
+        case .regression: "regression"
+        case .escalation: "escalated"
+        case .repeat: "still happening"
+        case .resolved: "resolved"
+        }
+    }
+
+    /// 3600 → "1h", 90 → "90s", 86400 → "1d".
+    static func describe(_ period: TimeInterval) -> String {
+        let seconds = Int(period)
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
+        return "\(seconds)s"
+    }
+}
