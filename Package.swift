@@ -43,6 +43,10 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CCompression",
+            providers: [.apt(["zlib1g-dev", "libbrotli-dev", "libzstd-dev"])]
+        ),
         .target(
             name: "FirebellCurl",
             dependencies: [
@@ -70,6 +74,7 @@ let package = Package(
                 "FirebellStore",
                 "FirebellDelivery",
                 "FirebellCurl",
+                "CCompression",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import FirebellCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
@@ -14,10 +15,21 @@ import ServiceLifecycle
 public func buildApplication(
     _ firebell: Firebell, registry: PrometheusCollectorRegistry, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = Router(context: BasicRequestContext.self)
+    let router = Hummingbird.Router(context: BasicRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.contentType, .authorization], allowMethods: [.get, .post, .options]))
-    IngestController(firebell: firebell).register(on: router)
+    // Browser SDKs post from any origin; preflights are answered here.
+    router.add(middleware: CORSMiddleware(
+        allowOrigin: .all,
+        allowHeaders: [
+            .contentType, .authorization, .contentEncoding, HTTPField.Name("X-Sentry-Auth")!,
+            HTTPField.Name("sentry-trace")!, HTTPField.Name("baggage")!,
+        ],
+        allowMethods: [.get, .post, .options],
+        exposedHeaders: ["X-Sentry-Error", "X-Sentry-Rate-Limits", "Retry-After"],
+        maxAge: .seconds(3600)))
+    let ingest = IngestController(firebell: firebell)
+    ingest.register(on: router)
+    //SENTRY SentryController(firebell: firebell, ingest: ingest).register(on: router)
     AdminController(firebell: firebell).register(on: router)
     HealthController(firebell: firebell).register(on: router)
     MetricsController(firebell: firebell, registry: registry).register(on: router)

@@ -95,3 +95,18 @@ def test_admin_api_needs_the_token(daemon_factory):
     daemon = daemon_factory(CONFIG).start()
     status, answer = get(daemon.url + "/v1/issues")
     assert status == 401 and "admin_token" in answer["detail"]
+
+
+def test_compressed_bodies_are_decoded_and_capped_after_decompression(daemon_factory):
+    daemon = daemon_factory(CONFIG).start()
+    body = gzip.compress(b'{"message": "zipped", "event_id": "' + b"d" * 32 + b'"}')
+    status, _, answer = post(daemon.url + "/v1/events", body, headers={"Content-Encoding": "gzip"})
+    assert status == 200 and answer == {"id": "d" * 32}
+    status, _, answer = post(daemon.url + "/v1/events", b"{}", headers={"Content-Encoding": "compress"})
+    assert status == 415 and "gzip" in answer["detail"]
+    bomb = gzip.compress(b'{"message": "' + b"a" * 100_000 + b'"}')
+    assert len(bomb) < 2048
+    status, _, answer = post(daemon.url + "/v1/events", bomb, headers={"Content-Encoding": "gzip"})
+    assert status == 413
+    status, _, answer = post(daemon.url + "/v1/events", b"\x1f\x8b\x08garbage", headers={"Content-Encoding": "gzip"})
+    assert status == 400

@@ -22,11 +22,9 @@ struct IngestController: Sendable {
     }
 
     private func ingestGeneric(_ request: Request) async throws -> Response {
-        var request = request
         let rules = firebell.rules.withLock { $0 }
         let project = try authenticate(request, rules: rules)
-        let body = try await request.collectBody(limit: rules.config.server.maxBody)
-        let bytes = Array(buffer: body)
+        let bytes = try await RequestBody.read(request, limit: rules.config.server.maxBody)
         if let secret = project.signingSecret, !secret.isEmpty {
             try verifySignature(request, body: bytes, secret: secret)
         }
