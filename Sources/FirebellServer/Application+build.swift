@@ -21,7 +21,7 @@ public func buildApplication(
     router.add(middleware: CORSMiddleware(
         allowOrigin: .all,
         allowHeaders: [
-            .contentType, .authorization, .contentEncoding, HTTPField.Name("X-Sentry-Auth")!,
+            .contentType, .authorization, .contentEncoding, SentryAuth.header,
             HTTPField.Name("sentry-trace")!, HTTPField.Name("baggage")!,
         ],
         allowMethods: [.get, .post, .options],
@@ -29,7 +29,7 @@ public func buildApplication(
         maxAge: .seconds(3600)))
     let ingest = IngestController(firebell: firebell)
     ingest.register(on: router)
-    //SENTRY SentryController(firebell: firebell, ingest: ingest).register(on: router)
+    SentryController(firebell: firebell, ingest: ingest).register(on: router)
     AdminController(firebell: firebell).register(on: router)
     HealthController(firebell: firebell).register(on: router)
     MetricsController(firebell: firebell, registry: registry).register(on: router)

@@ -22,6 +22,15 @@ public struct Event: Sendable, Equatable, Codable {
     public var tags: [String: String]
     public var user: User?
     public var url: String?
+    /// The logger that reported it (Sentry `logger`), if any.
+    public var logger: String?
+    /// Sentry `dist`: the build of a release.
+    public var dist: String?
+    /// Sentry `server_name`: the host that reported it.
+    public var serverName: String?
+    /// The message as shown, parameters filled in, when `message` holds its template
+    /// (Sentry `logentry` with `params`): grouping uses the template, titles this text.
+    public var formattedMessage: String?
 
     public init(
         eventID: String,
@@ -36,7 +45,11 @@ public struct Event: Sendable, Equatable, Codable {
         fingerprint: [String]? = nil,
         tags: [String: String] = [:],
         user: User? = nil,
-        url: String? = nil
+        url: String? = nil,
+        logger: String? = nil,
+        dist: String? = nil,
+        serverName: String? = nil,
+        formattedMessage: String? = nil
     ) {
         self.eventID = eventID
         self.timestamp = timestamp
@@ -51,17 +64,22 @@ public struct Event: Sendable, Equatable, Codable {
         self.tags = tags
         self.user = user
         self.url = url
+        self.logger = logger
+        self.dist = dist
+        self.serverName = serverName
+        self.formattedMessage = formattedMessage
     }
 
     /// A one-line title for alerts and lists: "Type: value", else the message.
     public var title: String {
+        let shown = formattedMessage ?? message
         if let exception {
             let type = exception.type ?? "Error"
             if let value = exception.value, !value.isEmpty { return "\(type): \(value)" }
-            if let message, !message.isEmpty { return "\(type): \(message)" }
+            if let shown, !shown.isEmpty { return "\(type): \(shown)" }
             return type
         }
-        return message ?? "(no message)"
+        return shown ?? "(no message)"
     }
 
     /// The in-app frames, innermost last (the order reporters send them in).

@@ -18,11 +18,15 @@ public struct DeliveryContext: Sendable {
     public var idempotencyKey: String
     /// When this attempt is made (signatures carry it).
     public var now: Date
+    /// What the receiver answered to the issue's first alert on this channel (a Slack `ts`,
+    /// a Discord message id), for follow-ups that thread under or edit it; `nil` before that.
+    public var threadReference: String?
 
-    public init(baseURL: String, idempotencyKey: String, now: Date) {
+    public init(baseURL: String, idempotencyKey: String, now: Date, threadReference: String? = nil) {
         self.baseURL = baseURL
         self.idempotencyKey = idempotencyKey
         self.now = now
+        self.threadReference = threadReference
     }
 }
 
@@ -44,9 +48,15 @@ public protocol ChannelEncoder: Sendable {
     /// Several alerts as one message (`channel_rate` roll-up or route `digest`).
     func encode(_ rollUp: RollUp, context: DeliveryContext) throws -> ChannelMessage
     func verdict(on response: HTTPResponse) -> ReceiverVerdict
+    /// From an accepted answer to an issue's first alert: the reference follow-ups need
+    /// (stored with the issue, handed back in `DeliveryContext.threadReference`).
+    func threadReference(from response: HTTPResponse) -> String?
 }
 
 extension ChannelEncoder {
+    /// Most receivers cannot thread: nothing to keep.
+    public func threadReference(from response: HTTPResponse) -> String? { nil }
+
     /// The usual HTTP rule: 2xx accepted; 408, 429 and 5xx retryable (honouring
     /// `Retry-After`); any other status rejected with the receiver's answer.
     public func verdict(on response: HTTPResponse) -> ReceiverVerdict {
