@@ -41,7 +41,7 @@ struct ReloadOnHangup: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             do {
-                let config = try ConfigLoader.load(path: path)
+                let config = try Firebell.loadConfig(path: path)
                 let old = firebell.config.server
                 if (config.server.listenHost, config.server.listenPort) != (old.listenHost, old.listenPort) {
                     firebell.logger.warning("server.listen changed; it takes effect on restart")

@@ -105,14 +105,23 @@ public struct IssueQuery: Sendable {
 /// * `claimDeliveries` hands a due row to one caller at a time for `lease`
 ///   seconds; a caller that dies leaves the row due again after the lease
 ///   (at-least-once), so several nodes can share one outbox.
+extension Store {
+    /// Resolves without owing any resolve messages.
+    public func resolve(issueID: Int64, at now: Date) async throws -> Issue? {
+        try await resolve(issueID: issueID, at: now, projectName: { _ in "" }, notify: { _ in [] })
+    }
+}
+
 public protocol Store: Sendable {
     /// Writes a batch of events through `processor`, returning one outcome per item, in order.
     func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome]
 
     func issues(_ query: IssueQuery) async throws -> [Issue]
     func issue(id: Int64) async throws -> Issue?
-    /// Marks an issue resolved; its next event is a regression. `nil` if there is no such issue.
-    func resolve(issueID: Int64, at now: Date) async throws -> Issue?
+    /// Marks an issue resolved; its next event is a regression. In the same transaction,
+    /// a `.resolved` alert is owed to each channel `notify` picks from those the issue
+    /// alerted before. `nil` if there is no such issue; an already resolved issue owes nothing.
+    func resolve(issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]) async throws -> Issue?
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue?
     func unmute(issueID: Int64, at now: Date) async throws -> Issue?
 
@@ -127,6 +136,11 @@ public protocol Store: Sendable {
     func deliveryCounts() async throws -> [DeliveryStatus: Int]
     /// Puts a row (dead or not) back to pending, due at `now`. False if there is no such row.
     func retryDelivery(id: Int64, at now: Date) async throws -> Bool
+
+    /// What the receiver answered to the issue's first alert on `channel` (message id, thread ts).
+    func threadReference(issueID: Int64, channel: String) async throws -> String?
+    /// Keeps the first reference for (issue, channel); later ones are ignored.
+    func setThreadReference(issueID: Int64, channel: String, reference: String) async throws
 
     /// Deletes events received before `cutoff` (retention); issues stay.
     func pruneEvents(before cutoff: Date) async throws -> Int

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FirebellCore
+import FirebellServer
 import Foundation
 
 /// `--config FILE`, an option of every command: default `$FIREBELL_CONFIG`, else `config/firebell.yaml`.
@@ -14,7 +15,7 @@ struct ConfigOption: ParsableArguments {
     /// Loads the config or exits 2 with one `FILE:LINE:COL: message` line per error on stderr.
     func load() throws -> FirebellConfig {
         do {
-            return try ConfigLoader.load(path: path)
+            return try Firebell.loadConfig(path: path)
         } catch {
             Stderr.write(error.description)
             throw ExitCode(2)

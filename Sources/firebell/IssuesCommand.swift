@@ -58,7 +58,9 @@ struct Issues: AsyncParsableCommand {
             let config = try options.load()
             try await failing {
                 try await withStore(config) { store in
-                    guard let issue = try await store.resolve(issueID: id, at: Date()) else { throw RuntimeFailure("no issue \(id)") }
+                    guard let issue = try await Triage.resolve(store, config: config, issueID: id, at: Date()) else {
+                        throw RuntimeFailure("no issue \(id)")
+                    }
                     print("issue \(issue.id) resolved: \(issue.title)")
                 }
             }

@@ -1,6 +1,7 @@
 import FirebellCore
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import FirebellStore
@@ -200,5 +201,49 @@ struct SQLiteDurabilityTests {
         #expect(try await store.issues(IssueQuery()).count == 1)
         #expect(try await store.deliveries(status: .pending, limit: 10).count == 1)
         try await store.close()
+    }
+}
+
+/// Resolve notices and thread references, for every backend.
+struct StoreFollowUpTests {
+    let contract: StoreContractTests
+
+    init() throws { contract = try StoreContractTests() }
+
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func resolvingOwesAResolveMessageToTheChannelsPickedFromThoseThatAlerted(_ backend: StoreContractTests.Backend) async throws {
+        try await contract.with(backend) { store in
+            // Three events in 5 minutes: alerts to slack (new) and to slack + mail (escalation).
+            _ = try await store.ingest([contract.item("a"), contract.item("b", at: 1), contract.item("c", at: 2)], processor: contract.processor)
+            let id = try #require(try await store.issues(IssueQuery()).first?.id)
+            let seen = Mutex<[String]>([])
+            let resolved = try await store.resolve(
+                issueID: id, at: contract.t0.addingTimeInterval(60), projectName: { "project \($0)" },
+                notify: { channels in
+                    seen.withLock { $0 = channels }
+                    return channels.filter { $0 != "mail" }
+                })
+            #expect(resolved?.status == .resolved)
+            #expect(seen.withLock { $0 } == ["mail", "slack"])
+            let notices = try await store.deliveries(status: .pending, limit: 20).filter { $0.alert.kind == .resolved }
+            #expect(notices.map(\.channel) == ["slack"])
+            #expect(notices.first?.alert.projectName == "project 1")
+            // Resolving again owes nothing more.
+            _ = try await store.resolve(issueID: id, at: contract.t0.addingTimeInterval(70), projectName: { _ in "" }, notify: { $0 })
+            #expect(try await store.deliveries(status: .pending, limit: 20).filter { $0.alert.kind == .resolved }.count == 1)
+        }
+    }
+
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func theFirstThreadReferenceIsKept(_ backend: StoreContractTests.Backend) async throws {
+        try await contract.with(backend) { store in
+            #expect(try await store.threadReference(issueID: 1, channel: "slack") == nil)
+            try await store.setThreadReference(issueID: 1, channel: "slack", reference: "C1|111.1")
+            try await store.setThreadReference(issueID: 1, channel: "slack", reference: "C1|222.2")
+            try await store.setThreadReference(issueID: 1, channel: "discord", reference: "99")
+            #expect(try await store.threadReference(issueID: 1, channel: "slack") == "C1|111.1")
+            #expect(try await store.threadReference(issueID: 1, channel: "discord") == "99")
+            #expect(try await store.threadReference(issueID: 2, channel: "slack") == nil)
+        }
     }
 }

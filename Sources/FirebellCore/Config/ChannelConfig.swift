@@ -55,6 +55,10 @@ public struct ChannelConfig: Sendable, Equatable {
     public var starttls: Bool?
     /// Optional Mustache template replacing the channel's default message.
     public var template: String?
+    /// Where `template` starts in the file (1-based), so a template that does not
+    /// compile is reported at its line by `check-config`.
+    public var templateLine: Int?
+    public var templateColumn: Int?
     /// Whether resolve notifications are sent (default true).
     public var sendResolved: Bool
     /// Per-request timeout in seconds (default 10).

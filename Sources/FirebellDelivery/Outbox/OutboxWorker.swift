@@ -20,8 +20,13 @@ public final class OutboxWorker: Service, Sendable {
         public var channels: [String: ChannelConfig]
         public var baseURL: String
         public var channelRate: Rate?
+        /// Compiled channel templates (check-config refuses ones that do not compile).
+        public var templates: [String: ChannelTemplate]
 
         public init(config: FirebellConfig) {
+            templates = Dictionary(uniqueKeysWithValues: config.channels.compactMap { channel in
+                channel.template.flatMap { try? ChannelTemplate($0) }.map { (channel.name, $0) }
+            })
             channels = Dictionary(config.channels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             baseURL = config.server.baseURL
             channelRate = config.alerting.channelRate
@@ -183,13 +188,14 @@ public final class OutboxWorker: Service, Sendable {
         await attempt(.single(entry))
     }
 
-    /// Encodes and sends rows as planned; no store writes.
+    /// Encodes and sends rows as planned. The only store access is the issue's thread
+    /// reference on the channel: read before, kept after its first accepted alert.
     func attempt(_ unit: DeliveryUnit) async -> DeliveryResult {
         let entries = unit.entries
         guard let first = entries.first else { return .delivered(status: 0) }
         if case .deferred(_, let until) = unit { return .deferred(until: until) }
         let now = clock()
-        let (config, baseURL) = settings.withLock { ($0.channels[first.channel], $0.baseURL) }
+        let (config, baseURL, template) = settings.withLock { ($0.channels[first.channel], $0.baseURL, $0.templates[first.channel]) }
         guard let config else {
             return .dead(status: nil, error: "channel '\(first.channel)' is no longer in the config")
         }
@@ -197,14 +203,22 @@ public final class OutboxWorker: Service, Sendable {
             return .dead(status: nil, error: "channel type '\(config.type.rawValue)' has no encoder in this build")
         }
         let key = entries.count == 1 ? first.idempotencyKey : "firebell-rollup-\(first.id)-\(entries.count)-\(first.channel)"
-        let context = DeliveryContext(baseURL: baseURL, idempotencyKey: key, now: now)
-        let message: ChannelMessage
+        var context = DeliveryContext(baseURL: baseURL, idempotencyKey: key, now: now)
+        var thread: String?
+        if case .single = unit {
+            thread = try? await store.threadReference(issueID: first.issueID, channel: first.channel)
+            context.threadReference = thread
+        }
+        var message: ChannelMessage
         do {
             switch unit {
             case .single(let entry):
                 message = try encoder.encode(entry.alert, context: context)
+                if let template { message = ChannelTemplate.apply(template.render(entry.alert, baseURL: baseURL), to: message) }
             case .rollUp(let rows, let reason):
-                message = try encoder.encode(RollUp(alerts: rows.map(\.alert), reason: reason), context: context)
+                let rollUp = RollUp(alerts: rows.map(\.alert), reason: reason)
+                message = try encoder.encode(rollUp, context: context)
+                if let template { message = ChannelTemplate.apply(template.render(rollUp, baseURL: baseURL), to: message) }
             case .deferred:
                 return .delivered(status: 0)
             }
@@ -219,8 +233,13 @@ public final class OutboxWorker: Service, Sendable {
         case .http(let request):
             do {
                 let response = try await curl.perform(request)
+                let verdict = encoder.verdict(on: response)
+                if verdict == .accepted, thread == nil, case .single = unit, let reference = encoder.threadReference(from: response) {
+                    // Kept before the row is marked delivered: a crash in between re-sends, never loses the thread.
+                    try? await store.setThreadReference(issueID: first.issueID, channel: first.channel, reference: reference)
+                }
                 return policy.result(
-                    of: .success(encoder.verdict(on: response)), status: response.status, attempts: attempts,
+                    of: .success(verdict), status: response.status, attempts: attempts,
                     now: clock(), jitter: Double.random(in: 0...1))
             } catch {
                 return policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))

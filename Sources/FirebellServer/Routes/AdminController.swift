@@ -14,7 +14,10 @@ struct AdminController: Sendable {
             try await show(request, id: try issueID(context))
         }
         router.post("/v1/issues/:id/resolve") { request, context in
-            try await change(request, id: try issueID(context)) { store, id, now in try await store.resolve(issueID: id, at: now) }
+            let config = firebell.config
+            return try await change(request, id: try issueID(context)) { store, id, now in
+                try await Triage.resolve(store, config: config, issueID: id, at: now)
+            }
         }
         router.post("/v1/issues/:id/mute") { request, context in
             var request = request

@@ -28,6 +28,7 @@ public actor InMemoryStore: Store {
     private var issuesByID: [Int64: Issue] = [:]
     private var issueIDs: [IssueKey: Int64] = [:]
     private var outbox: [Int64: OutboxEntry] = [:]
+    private var threads: [String: String] = [:]
     private var nextIssueID: Int64 = 1
     private var nextOutboxID: Int64 = 1
 
@@ -105,8 +106,26 @@ public actor InMemoryStore: Store {
 
     public func issue(id: Int64) async throws -> Issue? { issuesByID[id] }
 
-    public func resolve(issueID: Int64, at now: Date) async throws -> Issue? {
-        update(issueID) { $0.resolve(at: now) }
+    public func resolve(
+        issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
+    ) async throws -> Issue? {
+        guard let current = issuesByID[issueID] else { return nil }
+        guard current.status != .resolved else { return current }
+        let issue = update(issueID) { $0.resolve(at: now) }!
+        let alerted = Set(outbox.values.filter { $0.issueID == issueID }.map(\.channel)).sorted()
+        let alert = Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
+        for channel in notify(alerted) {
+            enqueue(alert, channel: channel, digest: nil, at: now)
+        }
+        return issue
+    }
+
+    public func threadReference(issueID: Int64, channel: String) async throws -> String? {
+        threads["\(issueID)|\(channel)"]
+    }
+
+    public func setThreadReference(issueID: Int64, channel: String, reference: String) async throws {
+        if threads["\(issueID)|\(channel)"] == nil { threads["\(issueID)|\(channel)"] = reference }
     }
 
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {

@@ -55,5 +55,17 @@ enum SQLiteSchema {
             """,
             "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
         ],
+        [
+            // Follow-ups thread under (or edit) the issue's first message on a channel.
+            """
+            CREATE TABLE threads (
+                issue_id INTEGER NOT NULL,
+                channel TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                PRIMARY KEY (issue_id, channel)
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX outbox_issue ON outbox (issue_id)",
+        ],
     ]
 }

@@ -203,8 +203,47 @@ public final class SQLiteStore: Store {
         return try rows.first.map(Self.decodeIssue)
     }
 
-    public func resolve(issueID: Int64, at now: Date) async throws -> Issue? {
-        try await updateIssue(issueID) { $0.resolve(at: now) }
+    public func resolve(
+        issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
+    ) async throws -> Issue? {
+        try await access.run {
+            try await self.transaction {
+                let rows = try await self.connection.query("SELECT id, data FROM issues WHERE id = ?", [.integer(Int(issueID))])
+                guard var issue = try rows.first.map(Self.decodeIssue) else { return nil }
+                guard issue.status != .resolved else { return issue }
+                issue.resolve(at: now)
+                try await self.writeIssue(issue)
+                let alerted = try await self.connection.query(
+                    "SELECT DISTINCT channel FROM outbox WHERE issue_id = ? ORDER BY channel", [.integer(Int(issueID))]
+                ).compactMap { $0.column("channel")?.string }
+                let payload = try Self.encode(Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now))
+                for channel in notify(alerted) {
+                    _ = try await self.connection.query(
+                        """
+                        INSERT INTO outbox (issue_id, channel, status, attempts, next_attempt_at, created_at, alert)
+                        VALUES (?, ?, 'pending', 0, ?, ?, ?)
+                        """,
+                        [.integer(Int(issueID)), .text(channel), .float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970), .text(payload)])
+                }
+                return issue
+            }
+        }
+    }
+
+    public func threadReference(issueID: Int64, channel: String) async throws -> String? {
+        let rows = try await access.run {
+            try await self.connection.query(
+                "SELECT reference FROM threads WHERE issue_id = ? AND channel = ?", [.integer(Int(issueID)), .text(channel)])
+        }
+        return rows.first?.column("reference")?.string
+    }
+
+    public func setThreadReference(issueID: Int64, channel: String, reference: String) async throws {
+        _ = try await access.run {
+            try await self.connection.query(
+                "INSERT OR IGNORE INTO threads (issue_id, channel, reference) VALUES (?, ?, ?)",
+                [.integer(Int(issueID)), .text(channel), .text(reference)])
+        }
     }
 
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {

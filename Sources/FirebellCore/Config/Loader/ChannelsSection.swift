@@ -49,6 +49,8 @@ enum ChannelsSection {
         channel.password = map["password"]?.text()
         channel.starttls = map["starttls"]?.bool()
         channel.template = map["template"]?.text()
+        channel.templateLine = map["template"]?.mark?.line
+        channel.templateColumn = map["template"]?.mark?.column
         channel.sendResolved = map["send_resolved"]?.bool() ?? true
         channel.timeout = map["timeout"]?.positiveDuration() ?? ChannelConfig.defaultTimeout
         return complete ? channel : nil

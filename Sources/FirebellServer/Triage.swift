@@ -1,0 +1,18 @@
+import FirebellCore
+import FirebellStore
+import Foundation
+
+/// Triage operations as the admin API and the CLI both perform them, so the two
+/// cannot disagree (e.g. on who hears about a resolve).
+public enum Triage {
+    /// Resolves the issue and owes a resolve message to every channel that alerted
+    /// about it and still exists with `send_resolved` on.
+    public static func resolve(_ store: any Store, config: FirebellConfig, issueID: Int64, at now: Date) async throws -> Issue? {
+        let sendResolved = Set(config.channels.filter(\.sendResolved).map(\.name))
+        let names = Dictionary(config.projects.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        return try await store.resolve(
+            issueID: issueID, at: now,
+            projectName: { names[$0] ?? "project \($0)" },
+            notify: { alerted in alerted.filter(sendResolved.contains) })
+    }
+}
