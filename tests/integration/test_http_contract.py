@@ -32,6 +32,8 @@ def test_one_event_array_and_ndjson(daemon_factory):
     assert status == 200 and one == {"id": "a" * 32}
     status, _, many = post(daemon.url + "/v1/events", [{"message": "boom 2"}, {"message": "other", "event_id": "b" * 32}])
     assert status == 200 and len(many["ids"]) == 2 and many["ids"][1] == "b" * 32
+    status, _, single_batch = post(daemon.url + "/v1/events", [{"message": "alone", "event_id": "f" * 32}])
+    assert status == 200 and single_batch == {"ids": ["f" * 32]}
     ndjson = '{"message": "x 1"}\n{"message": "y"}\n\n{"message": "z", "event_id": "c"}\n'
     status, _, lines = post(daemon.url + "/v1/events", ndjson, headers={"Content-Type": "application/x-ndjson"})
     assert status == 200 and len(lines["ids"]) == 3 and lines["ids"][2] == "c"

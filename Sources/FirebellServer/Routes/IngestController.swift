@@ -37,7 +37,9 @@ struct IngestController: Sendable {
             throw ClientError(.badRequest, error.message)
         }
         _ = try await accept(events, project: project, rules: rules, now: now)
-        if events.count == 1 {
+        // A JSON array is a batch even with one event in it; the client reads "ids".
+        let isArray = bytes.first(where: { ![0x20, 0x0a, 0x0d, 0x09].contains($0) }) == UInt8(ascii: "[")
+        if events.count == 1, !isArray {
             return JSONResponse.ok(["id": events[0].eventID])
         }
         return JSONResponse.ok(["ids": events.map(\.eventID)])
