@@ -14,23 +14,20 @@ struct Deliveries: AsyncParsableCommand {
         @Option(help: "At most this many.") var limit = 50
 
         func run() async throws {
-            let config = try options.load()
-            try await failing {
-                try await withStore(config) { store in
-                    let rows = try await store.deliveries(status: status, limit: limit)
-                    if rows.isEmpty {
-                        print("no deliveries")
-                        return
-                    }
-                    print("ID      ISSUE   CHANNEL           KIND         STATUS     TRIES  LAST")
-                    for row in rows {
-                        let last = row.lastError.map { String($0.prefix(80)) } ?? row.lastStatus.map { "HTTP \($0)" } ?? ""
-                        print([
-                            IssueOutput.pad(String(row.id), 7), IssueOutput.pad(String(row.issueID), 7),
-                            IssueOutput.pad(row.channel, 17), IssueOutput.pad(row.alert.kind.rawValue, 12),
-                            IssueOutput.pad(row.status.rawValue, 10), IssueOutput.pad(String(row.attempts), 6), last,
-                        ].joined(separator: " "))
-                    }
+            try await options.withStore { _, store in
+                let rows = try await store.deliveries(status: status, limit: limit)
+                if rows.isEmpty {
+                    print("no deliveries")
+                    return
+                }
+                print("ID      ISSUE   CHANNEL           KIND         STATUS     TRIES  LAST")
+                for row in rows {
+                    let last = row.lastError.map { String($0.prefix(80)) } ?? row.lastStatus.map { "HTTP \($0)" } ?? ""
+                    print([
+                        IssueOutput.pad(String(row.id), 7), IssueOutput.pad(String(row.issueID), 7),
+                        IssueOutput.pad(row.channel, 17), IssueOutput.pad(row.alert.kind.rawValue, 12),
+                        IssueOutput.pad(row.status.rawValue, 10), IssueOutput.pad(String(row.attempts), 6), last,
+                    ].joined(separator: " "))
                 }
             }
         }
@@ -42,12 +39,9 @@ struct Deliveries: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            let config = try options.load()
-            try await failing {
-                try await withStore(config) { store in
-                    guard try await store.retryDelivery(id: id, at: Date()) else { throw RuntimeFailure("no delivery \(id)") }
-                    print("delivery \(id) re-queued")
-                }
+            try await options.withStore { _, store in
+                guard try await store.retryDelivery(id: id, at: Date()) else { throw RuntimeFailure("no delivery \(id)") }
+                print("delivery \(id) re-queued")
             }
         }
     }

@@ -19,15 +19,12 @@ struct Issues: AsyncParsableCommand {
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
-            let config = try options.load()
-            try await failing {
-                try await withStore(config) { store in
-                    let issues = try await store.issues(IssueQuery(projectID: project, status: status, limit: limit))
-                    if json {
-                        print(try IssueOutput.json(["issues": issues.map { IssueView($0, baseURL: config.server.baseURL) }]))
-                    } else {
-                        print(IssueOutput.table(issues))
-                    }
+            try await options.withStore { config, store in
+                let issues = try await store.issues(IssueQuery(projectID: project, status: status, limit: limit))
+                if json {
+                    print(try IssueOutput.json(["issues": issues.map { IssueView($0, baseURL: config.server.baseURL) }]))
+                } else {
+                    print(IssueOutput.table(issues))
                 }
             }
         }
@@ -39,12 +36,9 @@ struct Issues: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            let config = try options.load()
-            try await failing {
-                try await withStore(config) { store in
-                    guard let issue = try await store.issue(id: id) else { throw RuntimeFailure("no issue \(id)") }
-                    print(try IssueOutput.json(IssueView(issue, baseURL: config.server.baseURL)))
-                }
+            try await options.withStore { config, store in
+                guard let issue = try await store.issue(id: id) else { throw RuntimeFailure("no issue \(id)") }
+                print(try IssueOutput.json(IssueView(issue, baseURL: config.server.baseURL)))
             }
         }
     }
@@ -55,14 +49,11 @@ struct Issues: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            let config = try options.load()
-            try await failing {
-                try await withStore(config) { store in
-                    guard let issue = try await Triage.resolve(store, config: config, issueID: id, at: Date()) else {
-                        throw RuntimeFailure("no issue \(id)")
-                    }
-                    print("issue \(issue.id) resolved: \(issue.title)")
+            try await options.withStore { config, store in
+                guard let issue = try await Triage.resolve(store, config: config, issueID: id, at: Date()) else {
+                    throw RuntimeFailure("no issue \(id)")
                 }
+                print("issue \(issue.id) resolved: \(issue.title)")
             }
         }
     }
@@ -76,18 +67,15 @@ struct Issues: AsyncParsableCommand {
         @Option(help: "Until N more events.") var events: Int?
 
         func run() async throws {
-            let config = try options.load()
             let mute: Mute
             do {
                 mute = try Mute.requested(for: duration, until: until, events: events, now: Date())
             } catch {
                 throw ValidationError(error.message)
             }
-            try await failing {
-                try await withStore(config) { store in
-                    guard let issue = try await store.mute(issueID: id, mute, at: Date()) else { throw RuntimeFailure("no issue \(id)") }
-                    print("issue \(issue.id) muted: \(issue.title)")
-                }
+            try await options.withStore { _, store in
+                guard let issue = try await store.mute(issueID: id, mute, at: Date()) else { throw RuntimeFailure("no issue \(id)") }
+                print("issue \(issue.id) muted: \(issue.title)")
             }
         }
     }
@@ -98,12 +86,9 @@ struct Issues: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            let config = try options.load()
-            try await failing {
-                try await withStore(config) { store in
-                    guard let issue = try await store.unmute(issueID: id, at: Date()) else { throw RuntimeFailure("no issue \(id)") }
-                    print("issue \(issue.id) unmuted: \(issue.title)")
-                }
+            try await options.withStore { config, store in
+                guard let issue = try await store.unmute(issueID: id, at: Date()) else { throw RuntimeFailure("no issue \(id)") }
+                print("issue \(issue.id) unmuted: \(issue.title)")
             }
         }
     }
@@ -111,16 +96,25 @@ struct Issues: AsyncParsableCommand {
 
 extension IssueStatus: ExpressibleByArgument {}
 
-/// Opens the configured store for one command and closes it after.
-func withStore(_ config: FirebellConfig, _ body: (any Store) async throws -> Void) async throws {
-    let store = try await Firebell.openStore(config.storage, logger: Logger(label: "firebell"))
-    do {
-        try await body(store)
-    } catch {
-        try? await store.close()
-        throw error
+extension ConfigOption {
+    /// Loads the config, opens its store for `body` and closes it after; a failure
+    /// becomes one stderr line and exit 1 (config errors exit 2 in `load`).
+    func withStore(_ body: (FirebellConfig, any Store) async throws -> Void) async throws {
+        let config = try load()
+        do {
+            let store = try await Firebell.openStore(config.storage, logger: Logger(label: "firebell"))
+            do {
+                try await body(config, store)
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
+        } catch {
+            Stderr.write("firebell: \(error)")
+            throw ExitCode(1)
+        }
     }
-    try await store.close()
 }
 
 enum IssueOutput {
