@@ -131,9 +131,11 @@ def test_resolve_then_event_is_a_regression(daemon_factory, receiver):
     issue_id = listing["issues"][0]["id"]
     status, _, resolved = post(f"{daemon.url}/v1/issues/{issue_id}/resolve", {}, key=ADMIN)
     assert status == 200 and resolved["status"] == "resolved"
+    resolved_notice = receiver.wait_for(2)[1]
+    assert "[resolved] checkout/production" in slack_text(resolved_notice)
     post(daemon.url + "/v1/events", payment_error(5))
-    requests = receiver.wait_for(2)
-    assert "Regression" in slack_text(requests[1])
+    requests = receiver.wait_for(3)
+    assert "Regression" in slack_text(requests[2])
     status, issue = get(f"{daemon.url}/v1/issues/{issue_id}", token=ADMIN)
     assert issue["status"] == "open" and issue["count"] == 2
 
