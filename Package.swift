@@ -98,6 +98,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `make bench`'s baseline: a no-op Hummingbird handler under the same load.
+        .executableTarget(
+            name: "bench-noop",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .testTarget(name: "FirebellCoreTests", dependencies: ["FirebellCore"]),
         .testTarget(name: "FirebellStoreTests", dependencies: ["FirebellStore", "FirebellCore"]),
         .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl"]),
