@@ -106,7 +106,11 @@ let package = Package(
         .testTarget(name: "FirebellCoreTests", dependencies: ["FirebellCore"]),
         .testTarget(name: "FirebellStoreTests", dependencies: ["FirebellStore", "FirebellCore"]),
         .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl"]),
-        .testTarget(name: "FirebellDeliveryTests", dependencies: ["FirebellDelivery", "FirebellCore", "FirebellStore", "FirebellCurl"]),
+        .testTarget(
+            name: "FirebellDeliveryTests",
+            dependencies: ["FirebellDelivery", "FirebellCore", "FirebellStore", "FirebellCurl"],
+            exclude: ["Golden"]  // golden files are read by path, not bundled
+        ),
         .testTarget(
             name: "FirebellServerTests",
             dependencies: ["FirebellServer", "FirebellCore", "FirebellStore", "FirebellDelivery", "FirebellCurl"]

@@ -35,7 +35,7 @@ public enum SendTest {
         do {
             message = try encoder.encode(alert, context: context)
             if let source = channel.template {
-                message = ChannelTemplate.apply(try ChannelTemplate(source).render(alert, baseURL: baseURL), to: message)
+                message = encoder.applying(template: try ChannelTemplate(source).render(alert, baseURL: baseURL), to: message)
             }
         } catch {
             return Outcome(accepted: false, report: "could not encode the sample alert: \(error)")

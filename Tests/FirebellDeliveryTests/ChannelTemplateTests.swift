@@ -49,3 +49,30 @@ struct ChannelTemplateTests {
         #expect(errors.first?.message.contains("channels.broken.template: does not compile") == true)
     }
 }
+
+struct ChannelTemplatePlacementTests {
+    func body(_ message: ChannelMessage) throws -> [String: Any] {
+        guard case .http(let request) = message else { throw EncoderTestError.notHTTP }
+        return try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+    }
+
+    @Test func chatAndAPIChannelsTakeTheTemplateAsTextKeepingWhatRoutesTheMessage() throws {
+        let slack = SlackAPIChannel(token: "xoxb-1", channel: "C1", baseURL: nil, timeout: 5)
+        let posted = slack.applying(template: "custom text", to: try slack.encode(GoldenAlerts.ordinary, context: GoldenAlerts.context))
+        let slackBody = try body(posted)
+        #expect(slackBody["text"] as? String == "custom text")
+        #expect(slackBody["blocks"] == nil)
+        #expect(slackBody["channel"] as? String == "C1")
+
+        let pager = PagerDutyChannel(routingKey: "rk", baseURL: nil, timeout: 5)
+        let triggered = try body(pager.applying(template: "summary from template", to: try pager.encode(GoldenAlerts.ordinary, context: GoldenAlerts.context)))
+        #expect((triggered["payload"] as? [String: Any])?["summary"] as? String == "summary from template")
+        #expect(triggered["routing_key"] as? String == "rk")
+        #expect(triggered["dedup_key"] as? String == "firebell-issue-42")
+
+        let telegram = TelegramChannel(token: "t", chatID: "-100", baseURL: nil, timeout: 5)
+        let sent = try body(telegram.applying(template: "hello", to: try telegram.encode(GoldenAlerts.ordinary, context: GoldenAlerts.context)))
+        #expect(sent["text"] as? String == "hello")
+        #expect(sent["chat_id"] as? String == "-100")
+    }
+}

@@ -32,6 +32,7 @@ class Receiver:
     def __init__(self):
         self.requests = []
         self.script = []  # statuses (or (status, headers)) to answer, in order; 200 once empty
+        self.answer = None  # optional function (path, body) -> bytes for the response body
         self.lock = threading.Condition()
         receiver = self
 
@@ -50,9 +51,15 @@ class Receiver:
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)
-                self.send_header("Content-Type", "text/plain")
+                if receiver.answer and status < 300:
+                    payload = receiver.answer(self.path, body)
+                    self.send_header("Content-Type", "application/json")
+                else:
+                    payload = b"ok" if status < 300 else b"receiver says no"
+                    self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"receiver says no")
+                self.wfile.write(payload)
 
             def log_message(self, *args):
                 pass

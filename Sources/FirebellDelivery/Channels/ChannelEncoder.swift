@@ -51,11 +51,20 @@ public protocol ChannelEncoder: Sendable {
     /// From an accepted answer to an issue's first alert: the reference follow-ups need
     /// (stored with the issue, handed back in `DeliveryContext.threadReference`).
     func threadReference(from response: HTTPResponse) -> String?
+    /// Puts a channel's rendered `template` in place of the message text. By default it
+    /// is the whole body (a `webhook` sends exactly what the template writes); chat and
+    /// API channels replace only their text field, keeping what routes and protects the
+    /// message (chat id, thread, `allowed_mentions`).
+    func applying(template rendered: String, to message: ChannelMessage) -> ChannelMessage
 }
 
 extension ChannelEncoder {
     /// Most receivers cannot thread: nothing to keep.
     public func threadReference(from response: HTTPResponse) -> String? { nil }
+
+    public func applying(template rendered: String, to message: ChannelMessage) -> ChannelMessage {
+        ChannelTemplate.apply(rendered, to: message)
+    }
 
     /// The usual HTTP rule: 2xx accepted; 408, 429 and 5xx retryable (honouring
     /// `Retry-After`); any other status rejected with the receiver's answer.

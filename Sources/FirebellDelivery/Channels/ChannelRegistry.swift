@@ -7,7 +7,17 @@ public enum ChannelRegistry {
     public static func encoder(for config: ChannelConfig) -> (any ChannelEncoder)? {
         switch config.type {
         case .console: ConsoleChannel()
-        case .slack: config.url.map { SlackChannel(url: $0, timeout: config.timeout) }
+        case .slack:
+            // Token mode (threads and in-place updates) when a token and channel are given; else the incoming webhook.
+            if let token = config.token, let channel = config.channel {
+                SlackAPIChannel(token: token, channel: channel, baseURL: config.url, timeout: config.timeout)
+            } else {
+                config.url.map { SlackChannel(url: $0, timeout: config.timeout) }
+            }
+        case .telegram: config.token.flatMap { token in
+            config.chatID.map { TelegramChannel(token: token, chatID: $0, baseURL: config.url, timeout: config.timeout) }
+        }
+        case .pagerduty: config.routingKey.map { PagerDutyChannel(routingKey: $0, baseURL: config.url, timeout: config.timeout) }
         case .webhook: config.url.map { WebhookChannel(url: $0, secret: config.secret, timeout: config.timeout) }
         default: nil
         }

@@ -214,11 +214,11 @@ public final class OutboxWorker: Service, Sendable {
             switch unit {
             case .single(let entry):
                 message = try encoder.encode(entry.alert, context: context)
-                if let template { message = ChannelTemplate.apply(template.render(entry.alert, baseURL: baseURL), to: message) }
+                if let template { message = encoder.applying(template: template.render(entry.alert, baseURL: baseURL), to: message) }
             case .rollUp(let rows, let reason):
                 let rollUp = RollUp(alerts: rows.map(\.alert), reason: reason)
                 message = try encoder.encode(rollUp, context: context)
-                if let template { message = ChannelTemplate.apply(template.render(rollUp, baseURL: baseURL), to: message) }
+                if let template { message = encoder.applying(template: template.render(rollUp, baseURL: baseURL), to: message) }
             case .deferred:
                 return .delivered(status: 0)
             }

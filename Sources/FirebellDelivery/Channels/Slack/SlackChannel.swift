@@ -21,29 +21,13 @@ public struct SlackChannel: ChannelEncoder {
     }
 
     public func encode(_ alert: Alert, context: DeliveryContext) throws -> ChannelMessage {
-        let text = AlertText(alert, baseURL: context.baseURL)
-        var lines = ["*\(Self.escape(text.whatHappened))*"]
-        lines += text.facts.map { "*\($0.label):* \(Self.escape($0.value))" }
-        var blocks: [SlackBlock] = [
-            .header(Truncation.cut(Self.escape(text.headline), to: Self.headerLimit)),
-            .section(Truncation.cut(lines.joined(separator: "\n"), to: Self.sectionLimit)),
-        ]
-        if !alert.topFrames.isEmpty {
-            let frames = alert.topFrames.map(Self.escape).joined(separator: "\n")
-            blocks.append(.section(Truncation.cut("*Top frames*\n```\n\(frames)\n```", to: Self.sectionLimit)))
-        }
-        blocks.append(.context("<\(text.link)|Open issue #\(alert.issueID) in Firebell>"))
-        return try post(SlackPayload(text: Truncation.cut(Self.escape(text.headline), to: Self.sectionLimit), blocks: blocks))
+        let content = SlackContent(alert, baseURL: context.baseURL)
+        return try post(SlackPayload(text: content.text, blocks: content.blocks))
     }
 
     public func encode(_ rollUp: RollUp, context: DeliveryContext) throws -> ChannelMessage {
-        let lines = rollUp.lines(baseURL: context.baseURL).map(Self.escape).joined(separator: "\n")
-        return try post(SlackPayload(
-            text: Truncation.cut(Self.escape(rollUp.headline), to: Self.sectionLimit),
-            blocks: [
-                .header(Truncation.cut(Self.escape(rollUp.headline), to: Self.headerLimit)),
-                .section(Truncation.cut(lines, to: Self.sectionLimit)),
-            ]))
+        let content = SlackContent(rollUp, baseURL: context.baseURL)
+        return try post(SlackPayload(text: content.text, blocks: content.blocks))
     }
 
     private func post(_ payload: SlackPayload) throws -> ChannelMessage {

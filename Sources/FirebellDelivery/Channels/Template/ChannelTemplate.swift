@@ -63,6 +63,34 @@ public struct ChannelTemplate: Sendable {
         }
     }
 
+    /// Edits the JSON body of an HTTP message: sets `path` (keys from the top) to `value`
+    /// and drops `removing` at the top level. Other messages pass through.
+    public static func replacingJSON(
+        in message: ChannelMessage, at path: [String], with value: String, removing: [String] = []
+    ) -> ChannelMessage {
+        guard case .http(var request) = message,
+              var object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]
+        else { return message }
+        for key in removing { object[key] = nil }
+        object = setting(object, path[...], value)
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return message
+        }
+        request.body = Array(data)
+        return .http(request)
+    }
+
+    private static func setting(_ object: [String: Any], _ path: ArraySlice<String>, _ value: String) -> [String: Any] {
+        guard let key = path.first else { return object }
+        var object = object
+        if path.count == 1 {
+            object[key] = value
+        } else {
+            object[key] = setting(object[key] as? [String: Any] ?? [:], path.dropFirst(), value)
+        }
+        return object
+    }
+
     static func fields(_ alert: Alert, baseURL: String) -> [String: Any] {
         let text = AlertText(alert, baseURL: baseURL)
         let strings: [String: String] = [

@@ -1,0 +1,44 @@
+import FirebellCore
+import Foundation
+
+/// What both Slack modes show for an alert or a roll-up: a plain fallback `text` and
+/// Block Kit `blocks`. The incoming webhook (`SlackChannel`) posts it as is; token
+/// mode (`SlackAPIChannel`) adds the channel, the thread, or the message to edit.
+///
+/// Untrusted text goes through `SlackChannel.escape` (`& < >` only) before any
+/// markup is put around it, and every block is cut to Slack's limits with a marker.
+struct SlackContent {
+    /// Header blocks are one line of plain text; CR/LF from an event would make Slack refuse the message.
+    static func oneLine(_ text: String) -> String {
+        String(text.map { $0.isNewline ? " " : $0 })
+    }
+
+    var text: String
+    var blocks: [SlackBlock]
+
+    init(_ alert: Alert, baseURL: String) {
+        let text = AlertText(alert, baseURL: baseURL)
+        var lines = ["*\(SlackChannel.escape(text.whatHappened))*"]
+        lines += text.facts.map { "*\($0.label):* \(SlackChannel.escape($0.value))" }
+        var blocks: [SlackBlock] = [
+            .header(Truncation.cut(SlackChannel.escape(SlackContent.oneLine(text.headline)), to: SlackChannel.headerLimit)),
+            .section(Truncation.cut(lines.joined(separator: "\n"), to: SlackChannel.sectionLimit)),
+        ]
+        if !alert.topFrames.isEmpty {
+            let frames = alert.topFrames.map(SlackChannel.escape).joined(separator: "\n")
+            blocks.append(.section(Truncation.cut("*Top frames*\n```\n\(frames)\n```", to: SlackChannel.sectionLimit)))
+        }
+        blocks.append(.context("<\(text.link)|Open issue #\(alert.issueID) in Firebell>"))
+        self.text = Truncation.cut(SlackChannel.escape(text.headline), to: SlackChannel.sectionLimit)
+        self.blocks = blocks
+    }
+
+    init(_ rollUp: RollUp, baseURL: String) {
+        let lines = rollUp.lines(baseURL: baseURL).map(SlackChannel.escape).joined(separator: "\n")
+        text = Truncation.cut(SlackChannel.escape(rollUp.headline), to: SlackChannel.sectionLimit)
+        blocks = [
+            .header(Truncation.cut(SlackChannel.escape(SlackContent.oneLine(rollUp.headline)), to: SlackChannel.headerLimit)),
+            .section(Truncation.cut(lines, to: SlackChannel.sectionLimit)),
+        ]
+    }
+}
