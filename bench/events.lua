@@ -36,7 +36,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. key
 
 local words = {}
-local counter = 0
+counter = 0  -- global: done() reads each thread's with thread:get
 local nthreads = 1
 
 local function word(i)
@@ -95,11 +95,15 @@ if delay_ms > 0 then
 end
 
 function done(summary, latency, requests)
-   local io = require("io")
    io.write(string.format(
       'FBJSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,' ..
       '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
       summary.requests, summary.duration, summary.bytes, summary.errors.connect, summary.errors.read,
       summary.errors.write, summary.errors.status, summary.errors.timeout,
       latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+   local counts = {}
+   for _, t in ipairs(threads) do
+      table.insert(counts, string.format("%d", t:get("counter") or 0))
+   end
+   io.write("FBTHREADS [" .. table.concat(counts, ",") .. "]\n")
 end

@@ -85,6 +85,8 @@ def capture(workdir: Path, count: int = 200) -> list[bytes]:
             release="shop@1.4.2",
             server_name="web-1",
             in_app_include=["shopbench"],
+            # A plain Python app: the default integrations, without probing for web frameworks.
+            auto_enabling_integrations=False,
         )
         handlers = []
         for area in AREAS:

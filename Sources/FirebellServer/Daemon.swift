@@ -14,6 +14,11 @@ public enum Daemon {
         logger: Logger
     ) async throws {
         let store = try await Firebell.openStore(config.storage, logger: logger)
+        // This daemon is the store's only deliverer: claims left by a crashed run are due now.
+        let released = try await store.releaseClaims(now: Date())
+        if released > 0 {
+            logger.notice("re-queued deliveries interrupted by the last shutdown", metadata: ["outbox.released": "\(released)"])
+        }
         let firebell = Firebell(config: config, store: store, logger: logger, metrics: metrics)
         let app = buildApplication(firebell, registry: registry) { port in
             logger.info("firebell listening", metadata: [

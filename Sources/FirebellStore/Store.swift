@@ -127,6 +127,10 @@ public protocol Store: Sendable {
 
     /// Takes up to `limit` pending rows due at `now`, leasing them for `lease` seconds.
     func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry]
+    /// Makes every row still claimed due now: at the start of a daemon that is the only
+    /// one on this store, those claims belong to a process that died mid-delivery, and
+    /// waiting out their lease would only delay owed alerts. Returns how many.
+    func releaseClaims(now: Date) async throws -> Int
     /// Records how an attempt on a claimed row ended.
     func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws
     /// When the earliest pending row is due, if any.

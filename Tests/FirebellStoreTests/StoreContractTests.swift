@@ -139,6 +139,20 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aRestartMakesInterruptedClaimsDueButLeavesScheduledRetries(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a"), item("b", fingerprint: "2")], processor: processor)
+            let claimed = try await store.claimDeliveries(now: t0, limit: 10, lease: 60)
+            #expect(claimed.count == 2)
+            // One finished with a retry an hour out; the other was in flight when the process died.
+            try await store.finishDelivery(id: claimed[0].id, result: .retry(at: t0.addingTimeInterval(3600), status: 503, error: "busy"), at: t0)
+            #expect(try await store.releaseClaims(now: t0.addingTimeInterval(1)) == 1)
+            let again = try await store.claimDeliveries(now: t0.addingTimeInterval(1), limit: 10, lease: 60)
+            #expect(again.map(\.id) == [claimed[1].id])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func deliveryOutcomesAreRecorded(_ backend: Backend) async throws {
         try await with(backend) { store in
             _ = try await store.ingest([item("a"), item("b", fingerprint: "2", at: 1), item("c", fingerprint: "3", at: 2)], processor: processor)

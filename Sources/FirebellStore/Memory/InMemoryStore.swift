@@ -29,6 +29,7 @@ public actor InMemoryStore: Store {
     private var issueIDs: [IssueKey: Int64] = [:]
     private var outbox: [Int64: OutboxEntry] = [:]
     private var threads: [String: String] = [:]
+    private var claimed: Set<Int64> = []
     private var nextIssueID: Int64 = 1
     private var nextOutboxID: Int64 = 1
 
@@ -152,6 +153,7 @@ public actor InMemoryStore: Store {
             claimed.attempts += 1
             claimed.nextAttemptAt = now.addingTimeInterval(lease)
             outbox[entry.id] = claimed
+            self.claimed.insert(entry.id)
             return claimed
         }
     }
@@ -160,6 +162,14 @@ public actor InMemoryStore: Store {
         guard var entry = outbox[id] else { return }
         entry.apply(result, at: now)
         outbox[id] = entry
+        claimed.remove(id)
+    }
+
+    public func releaseClaims(now: Date) async throws -> Int {
+        let interrupted = claimed.filter { outbox[$0]?.status == .pending }
+        for id in interrupted { outbox[id]?.nextAttemptAt = now }
+        claimed = []
+        return interrupted.count
     }
 
     public func nextDeliveryDue() async throws -> Date? {

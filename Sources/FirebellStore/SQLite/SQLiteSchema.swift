@@ -67,5 +67,9 @@ enum SQLiteSchema {
             """,
             "CREATE INDEX outbox_issue ON outbox (issue_id)",
         ],
+        [
+            // Set while a delivery is in flight, so a restart can tell interrupted claims from scheduled retries.
+            "ALTER TABLE outbox ADD COLUMN claimed INTEGER NOT NULL DEFAULT 0",
+        ],
     ]
 }

@@ -272,7 +272,7 @@ public final class SQLiteStore: Store {
         let rows = try await access.run {
             try await self.connection.query(
                 """
-                UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
+                UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, claimed = 1
                 WHERE id IN (
                     SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
                     ORDER BY next_attempt_at, id LIMIT ?)
@@ -290,7 +290,8 @@ public final class SQLiteStore: Store {
             entry.apply(result, at: now)
             _ = try await self.connection.query(
                 """
-                UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?
+                UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?,
+                    claimed = 0
                 WHERE id = ?
                 """,
                 [
@@ -300,6 +301,15 @@ public final class SQLiteStore: Store {
                     .integer(Int(id)),
                 ])
         }
+    }
+
+    public func releaseClaims(now: Date) async throws -> Int {
+        let rows = try await access.run {
+            try await self.connection.query(
+                "UPDATE outbox SET next_attempt_at = ?, claimed = 0 WHERE status = 'pending' AND claimed = 1 RETURNING id",
+                [.float(now.timeIntervalSince1970)])
+        }
+        return rows.count
     }
 
     public func nextDeliveryDue() async throws -> Date? {
@@ -337,7 +347,7 @@ public final class SQLiteStore: Store {
     public func retryDelivery(id: Int64, at now: Date) async throws -> Bool {
         let rows = try await access.run {
             try await self.connection.query(
-                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, finished_at = NULL WHERE id = ? RETURNING id",
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, finished_at = NULL, claimed = 0 WHERE id = ? RETURNING id",
                 [.float(now.timeIntervalSince1970), .integer(Int(id))])
         }
         return !rows.isEmpty
