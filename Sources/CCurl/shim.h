@@ -49,6 +49,16 @@ static inline CURLcode fb_easy_setopt_data_callback(CURL *handle, CURLoption opt
     return curl_easy_setopt(handle, option, value);
 }
 
+/// Signature of the CURLOPT_READFUNCTION callback: fill `buffer` with up to
+/// size * nitems bytes, return how many were written (0 at the end).
+typedef size_t (*fb_read_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
+
+/// Wrapper around curl_easy_setopt() for CURLOPT_READFUNCTION (the bytes of
+/// an upload: for SMTP, the message after DATA).
+static inline CURLcode fb_easy_setopt_read_callback(CURL *handle, CURLoption option, fb_read_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 /// Wrapper around curl_easy_getinfo() for CURLINFO_LONG values.
 static inline CURLcode fb_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
@@ -76,6 +86,12 @@ static inline CURLcode fb_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_o
 static inline CURLMcode fb_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
 }
+
+/// CURLOPT_USE_SSL levels as plain longs: they are enum constants before
+/// libcurl 8.13 and long macros from then on, and the option reads a long
+/// either way.
+static const long fb_usessl_none = (long)CURLUSESSL_NONE;
+static const long fb_usessl_all = (long)CURLUSESSL_ALL;
 
 /// CURL_GLOBAL_DEFAULT as a plain constant: the macro is an expression of
 /// other macros, which Swift does not import reliably.

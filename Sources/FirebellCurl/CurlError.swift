@@ -1,9 +1,12 @@
-/// Why a request got no HTTP response.
+/// Why a request got no HTTP response, or a mail was not accepted.
 ///
 /// An HTTP error status is not a `CurlError`: it comes back as an
 /// ``HTTPResponse``. This is for transfers that failed below HTTP, sorted
 /// into ``Kind`` so the delivery layer can decide to retry without knowing
-/// libcurl's codes.
+/// libcurl's codes. For ``Mail`` (SMTP has no response value to hand back)
+/// a refusal by the server is a `CurlError` too: ``Kind/rejected`` for a
+/// permanent (5xx) reply, ``Kind/authentication`` for refused credentials;
+/// a transient (4xx) reply keeps a retryable kind.
 public struct CurlError: Error, Sendable, CustomStringConvertible {
     /// libcurl's `CURLcode`. Errors raised by ``CurlMultiLoop`` itself use
     /// the closest code: `CURLE_BAD_FUNCTION_ARGUMENT` (43) for a request it
@@ -29,8 +32,14 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
         /// connection without answering.
         case receive
         /// The request cannot be sent as written: malformed URL, a scheme
-        /// other than http/https, a header with a line break.
+        /// other than http/https (smtp/smtps for mail), a header with a
+        /// line break.
         case badRequest
+        /// The SMTP server refused the username or password (`CURLE_LOGIN_DENIED`).
+        case authentication
+        /// The SMTP server refused the mail with a permanent (5xx) reply:
+        /// unknown recipient, relaying denied, message refused.
+        case rejected
         /// The loop shut down before the transfer completed; whether the
         /// receiver got the request is unknown.
         case cancelled
@@ -44,15 +53,16 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
         self.kind = kind
     }
 
-    /// Whether the same request might succeed later. TLS failures and bad
-    /// requests will not fix themselves; the rest, including ``Kind/other``
+    /// Whether the same request might succeed later. TLS failures, bad
+    /// requests, refused credentials and permanent SMTP refusals will not
+    /// fix themselves; the rest, including ``Kind/other``
     /// and ``Kind/cancelled``, are retried (the delivery layer bounds how
     /// often), because giving up loses an owed alert.
     public var isRetryable: Bool {
         switch kind {
         case .timeout, .connect, .resolve, .send, .receive, .cancelled, .other:
             return true
-        case .tls, .badRequest:
+        case .tls, .badRequest, .authentication, .rejected:
             return false
         }
     }

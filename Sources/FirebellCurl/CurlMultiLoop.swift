@@ -1,7 +1,8 @@
 // FirebellCurl: the one place Firebell talks to libcurl.
 //
 // Owns a libcurl multi handle driven by one dedicated thread, and turns
-// `HTTPRequest` values into `HTTPResponse`s or `CurlError`s. This file is the
+// `HTTPRequest` values into `HTTPResponse`s and `Mail` values into
+// `MailReceipt`s, or either into `CurlError`s. This file is the
 // only one that imports CCurl; curl codes become `CurlError` here and nowhere
 // else. The target must not import FirebellCore, FirebellStore or any channel
 // code: it moves bytes, it does not know what an alert is.
@@ -19,7 +20,8 @@ import Musl
 import Darwin
 #endif
 
-/// Sends HTTP requests through one libcurl multi handle on one thread.
+/// Sends HTTP requests, and mail over SMTP, through one libcurl multi handle
+/// on one thread.
 ///
 /// Callers `await` ``perform(_:)`` from any task; the request is queued under
 /// a lock and the curl thread is woken with `curl_multi_wakeup`. That thread
@@ -54,8 +56,28 @@ public final class CurlMultiLoop: Service, Sendable {
             throw refusal
         }
         core.start()
-        let result = await withCheckedContinuation { (continuation: ResultContinuation) in
-            core.enqueue(Job(request: request, continuation: continuation))
+        let result = await withCheckedContinuation { (continuation: HTTPContinuation) in
+            core.enqueue(.http(request, continuation))
+        }
+        return try result.get()
+    }
+
+    /// Submits `mail` over SMTP and returns the server's acceptance.
+    ///
+    /// Throws when the mail was not accepted: connection and TLS failures as
+    /// for HTTP; a server that does not offer STARTTLS while ``Mail/starttls``
+    /// requires it as ``CurlError/Kind/tls``; refused credentials as
+    /// ``CurlError/Kind/authentication``; a permanent (5xx) SMTP reply as
+    /// ``CurlError/Kind/rejected`` (none of these is retryable); a transient
+    /// (4xx) reply with a retryable kind. The message names the server's
+    /// reply. Cancelling the calling task does not abort the transfer.
+    public func send(_ mail: Mail) async throws(CurlError) -> MailReceipt {
+        if let refusal = Self.validate(mail) {
+            throw refusal
+        }
+        core.start()
+        let result = await withCheckedContinuation { (continuation: MailContinuation) in
+            core.enqueue(.mail(mail, continuation))
         }
         return try result.get()
     }
@@ -116,16 +138,65 @@ public final class CurlMultiLoop: Service, Sendable {
         }
         return nil
     }
+
+    /// Refuses a mail libcurl would send wrongly: a scheme other than
+    /// smtp/smtps, or a line break, NUL or angle bracket in an envelope
+    /// address or the login (it would end or forge an SMTP command).
+    private static func validate(_ mail: Mail) -> CurlError? {
+        func refuse(_ why: String) -> CurlError {
+            CurlError(code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: why, kind: .badRequest)
+        }
+        func hasBreak(_ s: String) -> Bool {
+            s.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }
+        }
+        func isBareAddress(_ s: String) -> Bool {
+            !s.isEmpty && s.utf8.allSatisfy { $0 > 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+        }
+        let scheme = mail.url.prefix { $0 != ":" }.lowercased()
+        guard scheme == "smtp" || scheme == "smtps", mail.url.dropFirst(scheme.count).hasPrefix("://") else {
+            return refuse("mail URL must start with smtp:// or smtps://")
+        }
+        guard !hasBreak(mail.url) else {
+            return refuse("URL contains CR, LF or NUL")
+        }
+        guard isBareAddress(mail.from) else {
+            return refuse("invalid envelope sender \"\(mail.from)\"")
+        }
+        guard !mail.recipients.isEmpty else {
+            return refuse("a mail needs at least one recipient")
+        }
+        for recipient in mail.recipients where !isBareAddress(recipient) {
+            return refuse("invalid envelope recipient \"\(recipient)\"")
+        }
+        guard !hasBreak(mail.username ?? ""), !hasBreak(mail.password ?? "") else {
+            return refuse("username or password contains CR, LF or NUL")
+        }
+        guard !mail.message.isEmpty else {
+            return refuse("the message is empty")
+        }
+        guard !mail.timeout.isNaN, mail.timeout > 0 else {
+            return refuse("timeout must be a positive number of seconds")
+        }
+        return nil
+    }
 }
 
 // MARK: - Shared state
 
-private typealias ResultContinuation = CheckedContinuation<Result<HTTPResponse, CurlError>, Never>
+private typealias HTTPContinuation = CheckedContinuation<Result<HTTPResponse, CurlError>, Never>
+private typealias MailContinuation = CheckedContinuation<Result<MailReceipt, CurlError>, Never>
 
-/// A queued request and the caller waiting for it.
-private struct Job: Sendable {
-    let request: HTTPRequest
-    let continuation: ResultContinuation
+/// A queued request or mail and the caller waiting for it.
+private enum Job: Sendable {
+    case http(HTTPRequest, HTTPContinuation)
+    case mail(Mail, MailContinuation)
+
+    func fail(_ error: CurlError) {
+        switch self {
+        case .http(_, let continuation): continuation.resume(returning: .failure(error))
+        case .mail(_, let continuation): continuation.resume(returning: .failure(error))
+        }
+    }
 }
 
 private enum Phase {
@@ -163,7 +234,7 @@ private final class LoopCore: Sendable {
             return true
         }
         if !accepted {
-            job.continuation.resume(returning: .failure(.shutDown))
+            job.fail(.shutDown)
         }
     }
 
@@ -261,7 +332,17 @@ private final class Transfer {
     let job: Job
     let easy: UnsafeMutableRawPointer
     let errorBuffer: UnsafeMutablePointer<CChar>
+    /// CURLOPT_HTTPHEADER for HTTP, CURLOPT_MAIL_RCPT for mail.
     var headerList: UnsafeMutablePointer<curl_slist>?
+    /// Mail: the message and how much of it libcurl has read.
+    var upload: [UInt8] = []
+    var uploadOffset = 0
+    /// Mail: the server's last reply lines, as libcurl passes them to the
+    /// header callback.
+    var replyLines: [String] = []
+    /// Mail: the last 4xx or 5xx reply line, which names what went wrong
+    /// (the last reply of all is often just the `221` to curl's QUIT).
+    var failureReply: String?
     var body: [UInt8] = []
     var isBodyTruncated = false
     var headers: [(name: String, value: String)] = []
@@ -325,14 +406,68 @@ private final class Transfer {
         headers.append((name: name, value: value))
     }
 
+    /// Copies the next bytes of the mail into libcurl's buffer; 0 at the end.
+    func readUpload(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(buffer.count, upload.count - uploadOffset)
+        guard count > 0 else { return 0 }
+        upload.withUnsafeBytes { source in
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[uploadOffset..<(uploadOffset + count)]))
+        }
+        uploadOffset += count
+        return count
+    }
+
+    /// Takes one SMTP reply line. A reply whose code differs from the
+    /// previous line's starts a new reply, so what is kept is the last reply
+    /// before the `221` that answers libcurl's closing QUIT.
+    func appendReplyLine(_ bytes: UnsafeRawBufferPointer) {
+        var line = String(decoding: bytes.prefix(512), as: UTF8.self)
+        while let last = line.last, last == "\r" || last == "\n" || last == "\r\n" {
+            line.removeLast()
+        }
+        guard !line.isEmpty, !line.hasPrefix("221") else { return }
+        if line.first == "4" || line.first == "5" {
+            failureReply = line
+        }
+        if let previous = replyLines.last, previous.prefix(3) != line.prefix(3) {
+            replyLines = []
+        }
+        if replyLines.count < 8 {
+            replyLines.append(line)
+        }
+    }
+
+    var responseCode: Int {
+        var code = 0
+        _ = fb_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
+        return code
+    }
+
     func response() -> HTTPResponse {
-        var status = 0
-        _ = fb_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: headers, body: body, isBodyTruncated: isBodyTruncated)
+        HTTPResponse(status: responseCode, headers: headers, body: body, isBodyTruncated: isBodyTruncated)
+    }
+
+    func receipt() -> MailReceipt {
+        MailReceipt(responseCode: responseCode, reply: replyLines.joined(separator: "\n"))
     }
 
     func error(_ code: CURLcode) -> CurlError {
-        CurlError(code, detail: String(cString: errorBuffer))
+        switch job {
+        case .http:
+            return CurlError(code, detail: String(cString: errorBuffer))
+        case .mail:
+            return CurlError(mail: code, detail: String(cString: errorBuffer), reply: responseCode, replyText: failureReply)
+        }
+    }
+
+    /// Hands the outcome of a finished transfer to its caller.
+    func complete(_ code: CURLcode) {
+        switch job {
+        case .http(_, let continuation):
+            continuation.resume(returning: code == CURLE_OK ? .success(response()) : .failure(error(code)))
+        case .mail(_, let continuation):
+            continuation.resume(returning: code == CURLE_OK ? .success(receipt()) : .failure(error(code)))
+        }
     }
 }
 
@@ -360,11 +495,15 @@ private final class TransferEngine {
     /// the job at once.
     func add(_ job: Job) {
         guard let easy = curl_easy_init() else {
-            finish(job, .failure(CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_easy_init failed")))
+            fail(job, CurlError(CURLE_OUT_OF_MEMORY, detail: "curl_easy_init failed"))
             return
         }
         let transfer = Transfer(job: job, easy: easy)
-        var code = configure(transfer)
+        var code: CURLcode
+        switch job {
+        case .http(let request, _): code = configure(transfer, for: request)
+        case .mail(let mail, _): code = configure(transfer, for: mail)
+        }
         if code == CURLE_OK {
             let added = curl_multi_add_handle(multi, easy)
             if added != CURLM_OK {
@@ -375,7 +514,7 @@ private final class TransferEngine {
         guard code == CURLE_OK else {
             let error = transfer.error(code)
             transfer.close()
-            finish(job, .failure(error))
+            fail(job, error)
             return
         }
         inFlight[ObjectIdentifier(transfer)] = transfer
@@ -398,12 +537,14 @@ private final class TransferEngine {
             _ = fb_easy_getinfo_string(easy, CURLINFO_PRIVATE, &privateData)
             guard let privateData else { continue }
             let transfer = Unmanaged<Transfer>.fromOpaque(UnsafeRawPointer(privateData)).takeUnretainedValue()
-            let result: Result<HTTPResponse, CurlError> =
-                code == CURLE_OK ? .success(transfer.response()) : .failure(transfer.error(code))
+            if code != CURLE_OK {
+                log(transfer.job, transfer.error(code))
+            }
+            // Reads what it needs from the handle, so before close().
+            transfer.complete(code)
             curl_multi_remove_handle(multi, easy)
             inFlight[ObjectIdentifier(transfer)] = nil
             transfer.close()
-            finish(transfer.job, result)
         }
     }
 
@@ -422,28 +563,31 @@ private final class TransferEngine {
         for transfer in inFlight.values {
             curl_multi_remove_handle(multi, transfer.easy)
             transfer.close()
-            finish(transfer.job, .failure(error))
+            fail(transfer.job, error)
         }
         inFlight = [:]
         for job in queued {
-            finish(job, .failure(error))
+            fail(job, error)
         }
     }
 
-    private func finish(_ job: Job, _ result: Result<HTTPResponse, CurlError>) {
-        if case .failure(let error) = result {
-            logger.debug(
-                "curl transfer failed",
-                metadata: ["curl.code": "\(error.code)", "curl.kind": "\(error.kind)", "http.method": "\(job.request.method)"]
-            )
-        }
-        job.continuation.resume(returning: result)
+    private func fail(_ job: Job, _ error: CurlError) {
+        log(job, error)
+        job.fail(error)
     }
 
-    /// Sets every option for one transfer; returns the first failure.
-    private func configure(_ transfer: Transfer) -> CURLcode {
+    private func log(_ job: Job, _ error: CurlError) {
+        var metadata: Logger.Metadata = ["curl.code": "\(error.code)", "curl.kind": "\(error.kind)"]
+        switch job {
+        case .http(let request, _): metadata["http.method"] = "\(request.method)"
+        case .mail(let mail, _): metadata["mail.recipients"] = "\(mail.recipients.count)"
+        }
+        logger.debug("curl transfer failed", metadata: metadata)
+    }
+
+    /// Sets every option for one HTTP transfer; returns the first failure.
+    private func configure(_ transfer: Transfer, for request: HTTPRequest) -> CURLcode {
         let easy = transfer.easy
-        let request = transfer.job.request
         var first = CURLE_OK
         func check(_ code: CURLcode) {
             if first == CURLE_OK { first = code }
@@ -520,6 +664,83 @@ private final class TransferEngine {
         check(fb_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, transfer.headerList))
         return first
     }
+
+    /// Sets every option for one SMTP submission; returns the first failure.
+    ///
+    /// libcurl speaks the dialogue (EHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO,
+    /// DATA) and, per its SMTP implementation, dot-stuffs the uploaded data
+    /// (a line starting with "." is sent as "..", RFC 5321 §4.5.2) and ends
+    /// it with CRLF.CRLF itself; it does not convert line endings unless
+    /// CURLOPT_CRLF is set, which Firebell leaves off because the message is
+    /// built with CRLF already. See libcurl's CURLOPT_MAIL_FROM,
+    /// CURLOPT_MAIL_RCPT, CURLOPT_USE_SSL and CURLOPT_READFUNCTION manuals
+    /// and its SMTP test 901 ("SMTP with CRLF-dot-CRLF in data").
+    private func configure(_ transfer: Transfer, for mail: Mail) -> CURLcode {
+        let easy = transfer.easy
+        var first = CURLE_OK
+        func check(_ code: CURLcode) {
+            if first == CURLE_OK { first = code }
+        }
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        transfer.upload = mail.message
+
+        check(fb_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer))
+        check(fb_easy_setopt_pointer(easy, CURLOPT_PRIVATE, context))
+        check(fb_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+        check(fb_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps"))
+        check(fb_easy_setopt_string(easy, CURLOPT_URL, mail.url))
+        // One connection per mail: libcurl's connection cache does not tell a
+        // plain relay connection from one a STARTTLS-requiring mail would
+        // need, and alerts are too rare for reuse to matter.
+        check(fb_easy_setopt_long(easy, CURLOPT_FORBID_REUSE, 1))
+
+        // smtp:// starts in clear text: require the STARTTLS upgrade unless
+        // the caller chose a plain local relay. smtps:// is TLS from the
+        // start (CURLUSESSL_ALL changes nothing there).
+        let isImplicitTLS = mail.url.lowercased().hasPrefix("smtps:")
+        check(fb_easy_setopt_long(easy, CURLOPT_USE_SSL, mail.starttls || isImplicitTLS ? fb_usessl_all : fb_usessl_none))
+        if let username = mail.username, !username.isEmpty {
+            check(fb_easy_setopt_string(easy, CURLOPT_USERNAME, username))
+            check(fb_easy_setopt_string(easy, CURLOPT_PASSWORD, mail.password ?? ""))
+        }
+
+        let timeoutMs = Int(min(mail.timeout * 1000, 86_400_000).rounded(.up))
+        check(fb_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, timeoutMs)))
+        check(fb_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, min(timeoutMs, 5000))))
+
+        check(fb_easy_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(mail.from)>"))
+        for recipient in mail.recipients {
+            guard let appended = curl_slist_append(transfer.headerList, "<\(recipient)>") else {
+                check(CURLE_OUT_OF_MEMORY)
+                break
+            }
+            transfer.headerList = appended
+        }
+        check(fb_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, transfer.headerList))
+
+        check(fb_easy_setopt_long(easy, CURLOPT_UPLOAD, 1))
+        check(fb_easy_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(mail.message.count)))
+        check(fb_easy_setopt_read_callback(easy, CURLOPT_READFUNCTION) { buffer, size, count, context in
+            guard let buffer, let context else { return 0 }
+            return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+                .readUpload(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+        })
+        check(fb_easy_setopt_pointer(easy, CURLOPT_READDATA, context))
+
+        // Server replies arrive as "headers"; nothing should ever be written
+        // as a body, but never let libcurl default to stdout.
+        check(fb_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            let total = size * count
+            if let data, let context {
+                Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+                    .appendReplyLine(UnsafeRawBufferPointer(start: data, count: total))
+            }
+            return total
+        })
+        check(fb_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context))
+        check(fb_easy_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION) { _, size, count, _ in size * count })
+        return first
+    }
 }
 
 // MARK: - Thread
@@ -579,6 +800,37 @@ extension CurlError {
             message += ": " + detail
         }
         self.init(code: Int(code.rawValue), message: message, kind: Self.kind(of: code))
+    }
+
+    /// The one place a failed SMTP submission becomes a `CurlError`: the
+    /// server's reply code decides retrying where libcurl's code alone
+    /// cannot (libcurl reports a refused MAIL FROM, RCPT TO or DATA as
+    /// CURLE_SEND_ERROR, whether the reply was 4xx or 5xx).
+    fileprivate init(mail code: CURLcode, detail: String, reply: Int, replyText: String?) {
+        var base = CurlError(code, detail: detail)
+        if let replyText, !replyText.isEmpty, !base.message.contains(replyText) {
+            base.message += " (server said: \(replyText))"
+        }
+        switch code {
+        case CURLE_USE_SSL_FAILED:
+            // libcurl's own text is "STARTTLS not supported." (not offered
+            // in EHLO) or "STARTTLS denied" (offered, then refused).
+            base.message = "server does not offer STARTTLS; set starttls: false only for a trusted local relay (\(base.message))"
+            base.kind = .tls
+        case CURLE_LOGIN_DENIED:
+            // 454 is "temporary authentication failure" (RFC 4954).
+            base.kind = (400..<500).contains(reply) ? .other : .authentication
+        default:
+            if (500..<600).contains(reply) {
+                base.kind = .rejected
+            } else if (400..<500).contains(reply), !base.isRetryable {
+                base.kind = .other
+            }
+        }
+        if (400..<600).contains(reply), !base.message.contains("\(reply)") {
+            base.message = "SMTP \(reply): " + base.message
+        }
+        self = base
     }
 
     fileprivate static let shutDown = CurlError(

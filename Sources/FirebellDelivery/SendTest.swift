@@ -44,6 +44,14 @@ public enum SendTest {
         case .console(let text):
             console(text)
             return Outcome(accepted: true, report: "printed on standard output")
+        case .mail(let mail):
+            let target = "SMTP \(redacted(mail.url)) to \(mail.recipients.joined(separator: ", "))"
+            do {
+                let receipt = try await curl.send(mail)
+                return Outcome(accepted: true, report: "\(target)\nSMTP \(receipt.responseCode)\n\(receipt.reply.isEmpty ? "(no reply text)" : receipt.reply)")
+            } catch {
+                return Outcome(accepted: false, report: "\(target)\n\(error.description)")
+            }
         case .http(let request):
             do {
                 let response = try await curl.perform(request)

@@ -10,8 +10,8 @@ extension Firebell {
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigErrors) -> FirebellConfig {
         let config = try ConfigLoader.load(path: path, environment: environment)
-        let templateErrors = ChannelTemplate.validate(config)
-        guard templateErrors.isEmpty else { throw ConfigErrors(templateErrors) }
+        let errors = ChannelTemplate.validate(config) + ChannelRegistry.validate(config)
+        guard errors.isEmpty else { throw ConfigErrors(errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) }) }
         return config
     }
 }

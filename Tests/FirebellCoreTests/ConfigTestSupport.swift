@@ -59,3 +59,15 @@ enum ConfigFixture {
         )
     }
 }
+
+extension ChannelConfig {
+    /// The channel without where it was written, to compare with a hand-built value.
+    var withoutLocations: ChannelConfig {
+        var copy = self
+        copy.line = nil
+        copy.column = nil
+        copy.templateLine = nil
+        copy.templateColumn = nil
+        return copy
+    }
+}

@@ -62,6 +62,17 @@ enum Golden {
                 lines.append(String(decoding: request.body, as: UTF8.self))
             }
             return lines.joined(separator: "\n") + "\n"
+        case .mail(let mail):
+            // The SMTP envelope and settings, then the message line by line. Lines are split
+            // at CRLF only, so a bare CR or LF would show up as a visible \r or \n.
+            var lines = ["SMTP \(mail.url)", "MAIL FROM:<\(mail.from)>"]
+            lines += mail.recipients.map { "RCPT TO:<\($0)>" }
+            lines.append("STARTTLS: \(mail.starttls ? "required" : "off"); AUTH: \(mail.username ?? "none"); timeout: \(mail.timeout)s")
+            lines.append("")
+            lines += String(decoding: mail.message, as: UTF8.self).components(separatedBy: "\r\n").map {
+                $0.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+            }
+            return lines.joined(separator: "\n")
         }
     }
 

@@ -55,6 +55,9 @@ public struct ChannelConfig: Sendable, Equatable {
     public var starttls: Bool?
     /// Optional Mustache template replacing the channel's default message.
     public var template: String?
+    /// Where the channel is defined in the file (1-based), for errors found after loading.
+    public var line: Int?
+    public var column: Int?
     /// Where `template` starts in the file (1-based), so a template that does not
     /// compile is reported at its line by `check-config`.
     public var templateLine: Int?

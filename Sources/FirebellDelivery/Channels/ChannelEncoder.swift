@@ -8,6 +8,11 @@ public enum ChannelMessage: Sendable {
     case http(HTTPRequest)
     /// A line block for the daemon's standard output.
     case console(String)
+    /// An email submitted over SMTP through libcurl (`CurlMultiLoop.send`);
+    /// the `email` channel. There is no HTTP answer to judge: the send
+    /// either returns a `MailReceipt` (delivered) or throws a `CurlError`
+    /// whose `isRetryable` decides between retry and dead letter.
+    case mail(Mail)
 }
 
 /// What the encoder needs besides the alert.

@@ -230,6 +230,15 @@ public final class OutboxWorker: Service, Sendable {
         case .console(let text):
             console(text)
             return .delivered(status: 0)
+        case .mail(let mail):
+            do {
+                let receipt = try await curl.send(mail)
+                return policy.result(
+                    of: .success(.accepted), status: receipt.responseCode, attempts: attempts,
+                    now: clock(), jitter: Double.random(in: 0...1))
+            } catch {
+                return policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
+            }
         case .http(let request):
             do {
                 let response = try await curl.perform(request)

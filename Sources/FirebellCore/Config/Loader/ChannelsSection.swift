@@ -33,6 +33,8 @@ enum ChannelsSection {
         let complete = checkRequired(map, schema: schema, type: type)
 
         var channel = ChannelConfig(name: entry.key, type: type)
+        channel.line = entry.keyMark?.line
+        channel.column = entry.keyMark?.column
         channel.url = map.nonEmptyText("url").flatMap { url($0, at: map["url"]!, type: type) }
         channel.token = map.nonEmptyText("token")
         channel.channel = map.nonEmptyText("channel")

@@ -60,6 +60,8 @@ public struct ChannelTemplate: Sendable {
         case .http(var request):
             request.body = Array(rendered.utf8)
             return .http(request)
+        case .mail(let mail):
+            return .mail(MIMEMessage.replacingBody(of: mail, withText: rendered))
         }
     }
 
