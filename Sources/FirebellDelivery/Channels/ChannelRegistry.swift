@@ -48,6 +48,10 @@ public enum ChannelRegistry {
         case .telegram: config.token.flatMap { token in
             config.chatID.map { TelegramChannel(token: token, chatID: $0, baseURL: config.url, timeout: config.timeout) }
         }
+        case .discord: config.url.map { DiscordChannel(url: $0, timeout: config.timeout) }
+        case .teams: config.url.map { TeamsChannel(url: $0, timeout: config.timeout) }
+        case .mattermost: config.url.map { MattermostChannel(url: $0, timeout: config.timeout) }
+        case .google_chat: config.url.map { GoogleChatChannel(url: $0, timeout: config.timeout) }
         case .pagerduty: config.routingKey.map { PagerDutyChannel(routingKey: $0, baseURL: config.url, timeout: config.timeout) }
         case .email: try? EmailChannel(
             url: config.url ?? "", from: config.from ?? "", to: config.to, username: config.username,

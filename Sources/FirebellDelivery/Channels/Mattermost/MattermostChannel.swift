@@ -1,0 +1,231 @@
+import FirebellCore
+import FirebellCurl
+import Foundation
+
+/// Mattermost incoming webhook (`url`): the headline as the post's `text`, the details as
+/// one message attachment coloured by severity.
+///
+/// Untrusted text is inert:
+/// - Mattermost expands Slack's `<!channel>`, `<!here>`, `<!all>` and `<@id>` in webhook
+///   text and attachments, and turns `<url|text>` into a link, so `<`, `>` and `&` are
+///   sent as HTML entities (Markdown shows them as the characters; nothing is expanded);
+/// - the server finds `@channel`, `@here`, `@all` and `@user` mentions by splitting text at
+///   characters that cannot be part of a name, so a zero-width space after every `@` makes
+///   each one a lone `@` plus a plain word: shown the same, notifying nobody;
+/// - every other Markdown character is backslash-escaped, so `[click](https://evil)` stays text.
+///
+/// Incoming webhooks cannot thread or edit: every alert is a new post.
+public struct MattermostChannel: ChannelEncoder {
+    /// The post `text` limit (16,383 runes; measured here in UTF-16 code units, never fewer).
+    static let textLimit = 16_383
+    /// Attachment text is kept to 4,000, which older servers and every client show whole.
+    static let attachmentTextLimit = 4000
+    static let headlineBudget = 2000
+    static let whyBudget = 1000
+    static let valueBudget = 1000
+    static let frameBudget = 300
+
+    static let criticalColor = "#D93025"
+    static let minorColor = "#F29900"
+    static let resolvedColor = "#1E8E3E"
+
+    public var url: String
+    public var timeout: TimeInterval
+
+    public init(url: String, timeout: TimeInterval) {
+        self.url = url
+        self.timeout = timeout
+    }
+
+    public func encode(_ alert: Alert, context: DeliveryContext) throws -> ChannelMessage {
+        let text = AlertText(alert, baseURL: context.baseURL)
+        var lines = ["**Why:** " + fit(oneLine(alert.explanation), Self.whyBudget, Self.escape)]
+        if let release = alert.release {
+            lines.append("**Release:** " + fit(oneLine(release), Self.valueBudget, Self.escape))
+        }
+        if let culprit = alert.culprit {
+            lines.append("**Culprit:** " + fit(oneLine(culprit), Self.valueBudget, Self.escape))
+        }
+        if !alert.topFrames.isEmpty {
+            lines.append("**Top frames**")
+            lines += alert.topFrames.map { "- " + fit(oneLine($0), Self.frameBudget, Self.escape) }
+        }
+        let attachment = MattermostAttachment(
+            fallback: fit(oneLine(text.headline), Self.headlineBudget, Self.plain),
+            color: alert.kind == .resolved ? Self.resolvedColor : (alert.severity == .critical ? Self.criticalColor : Self.minorColor),
+            title: text.whatHappened, titleLink: text.link,
+            text: fitLines(lines, limit: Self.attachmentTextLimit),
+            fields: [
+                .init(title: "Events", value: "\(alert.count)"),
+                .init(title: "Users", value: "\(alert.userCount)"),
+                .init(title: "First seen", value: Timestamps.format(alert.firstSeen)),
+                .init(title: "Last seen", value: Timestamps.format(alert.lastSeen)),
+            ],
+            footer: "Firebell issue #\(alert.issueID)")
+        return try post(MattermostPayload(
+            text: "**" + fit(oneLine(text.headline), Self.headlineBudget, Self.escape) + "**", attachments: [attachment]))
+    }
+
+    public func encode(_ rollUp: RollUp, context: DeliveryContext) throws -> ChannelMessage {
+        let entries = rollUpEntries(rollUp, baseURL: context.baseURL)
+        let share = max(60, Self.attachmentTextLimit / max(1, entries.count) - 1)
+        let lines = entries.map { entry -> String in
+            guard let link = entry.link else { return "- " + Self.escape(entry.text) }
+            return "- " + fit(oneLine(entry.text), share - link.utf16.count - 12, Self.escape) + " [Open](\(link))"
+        }
+        let attachment = MattermostAttachment(
+            fallback: fit(oneLine(rollUp.headline), Self.headlineBudget, Self.plain),
+            color: rollUp.severity == .critical ? Self.criticalColor : Self.minorColor,
+            title: nil, titleLink: nil, text: fitLines(lines, limit: Self.attachmentTextLimit), fields: [], footer: nil)
+        return try post(MattermostPayload(
+            text: "**" + fit(oneLine(rollUp.headline), Self.headlineBudget, Self.escape) + "**", attachments: [attachment]))
+    }
+
+    /// A `template` replaces the post's `text` (cut to the post limit) and drops the attachment.
+    /// Its text is the template author's: Mustache HTML-escapes `{{title}}` (so `<!channel>`
+    /// stays inert), but an `@here` the template writes, or lets through, notifies.
+    public func applying(template rendered: String, to message: ChannelMessage) -> ChannelMessage {
+        ChannelTemplate.replacingJSON(in: message, at: ["text"], with: fit(rendered, Self.textLimit) { String($0) }, removing: ["attachments"])
+    }
+
+    private func post(_ payload: MattermostPayload) throws -> ChannelMessage {
+        .http(HTTPRequest(
+            method: "POST", url: url, headers: [(name: "Content-Type", value: "application/json")],
+            body: try ChannelJSON.encode(payload), timeout: timeout))
+    }
+
+    static let zeroWidthSpace = "\u{200B}"
+
+    /// Mattermost Markdown with mentions and Slack-style `<…>` sequences made inert.
+    static func escape(_ text: String) -> String {
+        text.map(escape).joined()
+    }
+
+    static func escape(_ character: Character) -> String {
+        switch character {
+        case "&": return "&amp;"
+        case "<": return "&lt;"
+        case ">": return "&gt;"
+        case "@": return "@" + zeroWidthSpace
+        case "\\", "*", "_", "[", "]", "(", ")", "#", "+", "-", ".", "!", "`", "|", "~", "{", "}":
+            return "\\" + String(character)
+        case "\r\n", "\r":
+            return "\n"
+        default:
+            return String(character)
+        }
+    }
+
+    /// The attachment `fallback` is plain text (notifications, non-Markdown clients): only
+    /// mentions and `<…>` sequences need breaking there.
+    static func plain(_ character: Character) -> String {
+        switch character {
+        case "@", "<": String(character) + zeroWidthSpace
+        default: String(character)
+        }
+    }
+}
+
+struct MattermostPayload: Encodable {
+    var text: String
+    var attachments: [MattermostAttachment]
+}
+
+struct MattermostAttachment: Encodable {
+    var fallback: String
+    var color: String
+    var title: String?
+    var titleLink: String?
+    var text: String
+    var fields: [Field]
+    var footer: String?
+
+    struct Field: Encodable {
+        var short = true
+        var title: String
+        var value: String
+
+        init(title: String, value: String) {
+            self.title = title
+            self.value = value
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case fallback, color, title, titleLink = "title_link", text, fields, footer
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(fallback, forKey: .fallback)
+        try c.encode(color, forKey: .color)
+        try c.encodeIfPresent(title, forKey: .title)
+        try c.encodeIfPresent(titleLink, forKey: .titleLink)
+        try c.encode(text, forKey: .text)
+        if !fields.isEmpty { try c.encode(fields, forKey: .fields) }
+        try c.encodeIfPresent(footer, forKey: .footer)
+    }
+}
+
+// MARK: - Text fitting (file-private: each channel measures and escapes its own way)
+
+/// Line breaks of any kind become spaces: for headlines and one-line values.
+private func oneLine(_ text: String) -> String {
+    String(text.map { $0.isNewline ? " " : $0 })
+}
+
+/// `text` escaped character by character, then cut to `limit` UTF-16 code units (never
+/// fewer than the runes Mattermost counts) without splitting an escape, marking the cut.
+private func fit(_ text: String, _ limit: Int, _ escape: (Character) -> String) -> String {
+    let pieces = text.map(escape)
+    let total = pieces.reduce(0) { $0 + $1.utf16.count }
+    if total <= limit { return pieces.joined() }
+    let marker = Truncation.marker
+    guard limit > marker.utf16.count else { return "" }
+    var out = ""
+    var used = 0
+    for piece in pieces {
+        let size = piece.utf16.count
+        if used + size > limit - marker.utf16.count { break }
+        out += piece
+        used += size
+    }
+    return out + marker
+}
+
+/// Already-escaped lines joined by newlines; whole lines are kept up to `limit`, then a marker line.
+private func fitLines(_ lines: [String], limit: Int) -> String {
+    let all = lines.joined(separator: "\n")
+    if all.utf16.count <= limit { return all }
+    let marker = Truncation.marker
+    var out: [String] = []
+    var used = 0
+    for line in lines {
+        let size = line.utf16.count + 1
+        if used + size + marker.utf16.count > limit { break }
+        out.append(line)
+        used += size
+    }
+    if out.isEmpty, let first = lines.first {
+        // A single over-long line (callers cut lines first, so this is a fallback): whole characters that fit.
+        var kept = ""
+        for character in first {
+            if kept.utf16.count + character.utf16.count + marker.utf16.count > limit { break }
+            kept.append(character)
+        }
+        return kept + marker
+    }
+    return (out + [marker]).joined(separator: "\n")
+}
+
+/// The roll-up's lines, each split into its text and (for a listed alert) the issue link,
+/// so the link can stay a working link while the text is escaped.
+private func rollUpEntries(_ rollUp: RollUp, baseURL: String) -> [(text: String, link: String?)] {
+    let lines = rollUp.lines(baseURL: baseURL)
+    return lines.enumerated().map { index, line in
+        guard index < rollUp.alerts.count, index < RollUp.listed else { return (line, nil) }
+        let link = AlertText(rollUp.alerts[index], baseURL: baseURL).link
+        guard line.hasSuffix(" " + link) else { return (line, nil) }
+        return (String(line.dropLast(link.count + 1)), link)
+    }
+}
