@@ -16,8 +16,9 @@ public struct ConsoleChannel: ChannelEncoder {
 
     /// Each line is prefixed, so text inside an event cannot pass for another alert.
     static func prefixed(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { "firebell| " + $0.replacingOccurrences(of: "\r", with: "") }
+        // Any line break counts (CR, LF, CRLF — one Character in Swift — and Unicode ones).
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+            .map { "firebell| " + $0 }
             .joined(separator: "\n")
     }
 }
