@@ -65,109 +65,12 @@ public final class SQLiteStore: Store {
     // MARK: Ingest
 
     public func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome] {
-        try await access.run {
+        guard !items.isEmpty else { return [] }
+        return try await access.run {
             try await self.transaction {
-                var outcomes: [IngestOutcome] = []
-                outcomes.reserveCapacity(items.count)
-                for item in items {
-                    outcomes.append(try await self.ingestOne(item, processor: processor))
-                }
-                return outcomes
+                try await SQLiteBatchIngest(connection: self.connection, processor: processor).run(items)
             }
         }
-    }
-
-    private func ingestOne(_ item: IngestItem, processor: IssueProcessor) async throws -> IngestOutcome {
-        let duplicate = try await connection.query(
-            "SELECT 1 FROM events WHERE project_id = ? AND event_id = ?",
-            [.integer(item.projectID), .text(item.event.eventID)])
-        guard duplicate.isEmpty else { return .duplicate }
-
-        let now = item.receivedAt
-        let userKey = item.event.userKey
-        let existingRows = try await connection.query(
-            "SELECT id, data FROM issues WHERE project_id = ? AND fingerprint = ?",
-            [.integer(item.projectID), .text(item.fingerprint)])
-        let existing = try existingRows.first.map { try Self.decodeIssue($0) }
-
-        let stats: IssueStats
-        if let existing {
-            stats = try await self.stats(issue: existing, userKey: userKey, processor: processor, now: now)
-        } else {
-            stats = processor.statsForNewIssue(item.event)
-        }
-        var decision = processor.process(
-            item.event, fingerprint: item.fingerprint, projectID: item.projectID, existing: existing, stats: stats, now: now)
-
-        if existing == nil {
-            let rows = try await connection.query(
-                "INSERT INTO issues (project_id, fingerprint, status, last_seen, data) VALUES (?, ?, ?, ?, '{}') RETURNING id",
-                [.integer(item.projectID), .text(item.fingerprint), .text(decision.issue.status.rawValue), .float(now.timeIntervalSince1970)])
-            guard let id = rows.first?.column("id")?.integer else { throw StoreError("issue insert returned no id") }
-            decision.issue.id = Int64(id)
-        }
-        let issueID = decision.issue.id
-        try await writeIssue(decision.issue)
-
-        _ = try await connection.query(
-            "INSERT INTO events (project_id, event_id, issue_id, received_at, user_key, payload) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                .integer(item.projectID), .text(item.event.eventID), .integer(Int(issueID)),
-                .float(now.timeIntervalSince1970), userKey.map { .text($0) } ?? .null,
-                .text(try Self.encode(item.event)),
-            ])
-        if let userKey {
-            _ = try await connection.query(
-                "INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES (?, ?)", [.integer(Int(issueID)), .text(userKey)])
-        }
-
-        if var alert = decision.alert {
-            alert.issueID = issueID
-            let payload = try Self.encode(alert)
-            for route in decision.routes {
-                let due = route.digest.map { RollUp.digestDue(after: now, period: $0) } ?? now
-                _ = try await connection.query(
-                    """
-                    INSERT INTO outbox (issue_id, channel, status, attempts, next_attempt_at, created_at, digest, alert)
-                    VALUES (?, ?, 'pending', 0, ?, ?, ?, ?)
-                    """,
-                    [
-                        .integer(Int(issueID)), .text(route.channel), .float(due.timeIntervalSince1970),
-                        .float(now.timeIntervalSince1970), route.digest.map { .float($0) } ?? .null, .text(payload),
-                    ])
-            }
-        }
-        return .stored(issueID: issueID, alert: decision.alert?.kind)
-    }
-
-    /// Window counts for an existing issue, counting the event at hand (not yet inserted).
-    private func stats(issue: Issue, userKey: String?, processor: IssueProcessor, now: Date) async throws -> IssueStats {
-        var events: [TimeInterval: Int] = [:]
-        for window in processor.eventWindows {
-            let rows = try await connection.query(
-                "SELECT COUNT(*) AS n FROM events WHERE issue_id = ? AND received_at > ?",
-                [.integer(Int(issue.id)), .float(now.timeIntervalSince1970 - window)])
-            events[window] = (rows.first?.column("n")?.integer ?? 0) + 1
-        }
-        var users: [TimeInterval: Int] = [:]
-        for window in processor.userWindows {
-            let rows = try await connection.query(
-                """
-                SELECT COUNT(DISTINCT user_key) AS n, COALESCE(MAX(user_key = ?), 0) AS seen
-                FROM events WHERE issue_id = ? AND received_at > ? AND user_key IS NOT NULL
-                """,
-                [userKey.map { .text($0) } ?? .null, .integer(Int(issue.id)), .float(now.timeIntervalSince1970 - window)])
-            let count = rows.first?.column("n")?.integer ?? 0
-            let seen = rows.first?.column("seen")?.integer ?? 0
-            users[window] = count + (userKey != nil && seen == 0 ? 1 : 0)
-        }
-        var userCount = issue.userCount
-        if let userKey {
-            let known = try await connection.query(
-                "SELECT 1 FROM issue_users WHERE issue_id = ? AND user_key = ?", [.integer(Int(issue.id)), .text(userKey)])
-            if known.isEmpty { userCount += 1 }
-        }
-        return IssueStats(eventsInWindow: events, usersInWindow: users, userCount: userCount)
     }
 
     private func writeIssue(_ issue: Issue) async throws {
@@ -373,11 +276,11 @@ public final class SQLiteStore: Store {
 
     // MARK: Coding
 
-    private static func encode<T: Encodable>(_ value: T) throws -> String {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
-    private static func decodeIssue(_ row: SQLiteRow) throws -> Issue {
+    static func decodeIssue(_ row: SQLiteRow) throws -> Issue {
         guard let id = row.column("id")?.integer, let data = row.column("data")?.string else {
             throw StoreError("issue row without id or data")
         }
