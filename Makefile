@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= config/firebell.yaml
 
-.PHONY: run build test unit integration bootstrap clean
+.PHONY: run build test unit integration bootstrap clean bench
 
 bootstrap:
 	@scripts/bootstrap
@@ -19,6 +19,11 @@ test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) integration
+	python3 bench/run.py --smoke --output .build/bench-smoke.json
+
+# Performance figures and bars of DESIGN §7 / BENCH.md (release build; not part of CI).
+bench: bootstrap
+	python3 bench/run.py
 
 integration:
 	FIREBELL_BIN=$(CURDIR)/.build/debug/firebell python3 -m pytest -q tests/integration

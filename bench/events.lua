@@ -8,6 +8,7 @@
 --   FB_NONCE     8 hex digits mixed into every event_id, unique per run (ids never repeat)
 --   FB_DELAY_MS  mean pause before each request on a connection, in ms (fractional ok):
 --                with C connections the rate is about C * 1000 / (FB_DELAY_MS + latency)
+--   FB_BATCH     events per request (NDJSON, one per line); default 1
 --
 -- Each event's exception has library (not in-app) frames, so the daemon groups it by
 -- exception type + parameterized value: "worker <word> failed for order <n> after <d>ms"
@@ -20,6 +21,7 @@ local issues = tonumber(os.getenv("FB_ISSUES") or "10000")
 local ns = os.getenv("FB_NS") or ""
 local nonce = tonumber(os.getenv("FB_NONCE") or "0", 16) or 0
 local delay_ms = tonumber(os.getenv("FB_DELAY_MS") or "0") or 0
+local batch = tonumber(os.getenv("FB_BATCH") or "1") or 1
 
 local threads = {}
 local thread_count = 0
@@ -73,15 +75,24 @@ local template = '{"event_id":"%08x%08x0000%012x","level":"error","environment":
    '"tags":{"region":"eu-west-1","host":"web-%d","queue":"payments"},' ..
    '"user":{"id":"%d"},"url":"https://shop.example/orders/%d"}'
 
-function request()
+local function event()
    local i = counter * nthreads + tid
    counter = counter + 1
    local w = words[i % issues]
    local order = 100000 + (i * 7) % 900000
    local ms = 10 + i % 990
-   local body = string.format(template, nonce, tid, counter, w, order, ms, w, order, ms,
-      i % 16, i % 5000, order)
-   return wrk.format(nil, nil, nil, body)
+   return string.format(template, nonce, tid, counter, w, order, ms, w, order, ms, i % 16, i % 5000, order)
+end
+
+function request()
+   if batch <= 1 then
+      return wrk.format(nil, nil, nil, event())
+   end
+   local lines = {}
+   for k = 1, batch do
+      lines[k] = event()
+   end
+   return wrk.format(nil, nil, nil, table.concat(lines, "\n"))
 end
 
 if delay_ms > 0 then
