@@ -106,6 +106,10 @@ public struct IssueQuery: Sendable {
 ///   seconds; a caller that dies leaves the row due again after the lease
 ///   (at-least-once), so several nodes can share one outbox.
 extension Store {
+    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry] {
+        try await claimDeliveries(now: now, limit: limit, lease: lease, excluding: [])
+    }
+
     /// Resolves without owing any resolve messages.
     public func resolve(issueID: Int64, at now: Date) async throws -> Issue? {
         try await resolve(issueID: issueID, at: now, projectName: { _ in "" }, notify: { _ in [] })
@@ -125,8 +129,12 @@ public protocol Store: Sendable {
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue?
     func unmute(issueID: Int64, at now: Date) async throws -> Issue?
 
-    /// Takes up to `limit` pending rows due at `now`, leasing them for `lease` seconds.
-    func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry]
+    /// Takes up to `limit` pending rows due at `now`, leasing them for `lease` seconds,
+    /// skipping rows of the `excluding` channels (those already busy enough).
+    func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, excluding: Set<String>) async throws -> [OutboxEntry]
+    /// Records how attempts on claimed rows (as claimed) ended, all at once. Losing this
+    /// write in a crash only means the rows are sent again: at-least-once.
+    func finishDeliveries(_ results: [(entry: OutboxEntry, result: DeliveryResult)], at now: Date) async throws
     /// Makes every row still claimed due now: at the start of a daemon that is the only
     /// one on this store, those claims belong to a process that died mid-delivery, and
     /// waiting out their lease would only delay owed alerts. Returns how many.

@@ -153,6 +153,27 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func outcomesWrittenTogetherAndBusyChannelsSkipped(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            // Critical spike: alerts to slack and mail; another issue to slack only.
+            _ = try await store.ingest([item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor)
+            let notSlack = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60, excluding: ["slack"])
+            #expect(notSlack.map(\.channel) == ["mail"])
+            let slack = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60)
+            #expect(slack.map(\.channel) == ["slack", "slack", "slack"])
+            try await store.finishDeliveries(
+                [(slack[0], .delivered(status: 200)), (slack[1], .dead(status: 410, error: "gone")),
+                 (slack[2], .deferred(until: t0.addingTimeInterval(30))), (notSlack[0], .retry(at: t0.addingTimeInterval(90), status: nil, error: "timeout"))],
+                at: t0.addingTimeInterval(6))
+            #expect(try await store.deliveryCounts() == [.delivered: 1, .dead: 1, .pending: 2])
+            let deferred = try await store.claimDeliveries(now: t0.addingTimeInterval(30), limit: 10, lease: 60)
+            #expect(deferred.map(\.id) == [slack[2].id])
+            #expect(deferred.first?.attempts == 1)  // a deferral is not an attempt
+            #expect(try await store.deliveries(status: .dead, limit: 5).first?.lastError == "gone")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func deliveryOutcomesAreRecorded(_ backend: Backend) async throws {
         try await with(backend) { store in
             _ = try await store.ingest([item("a"), item("b", fingerprint: "2", at: 1), item("c", fingerprint: "3", at: 2)], processor: processor)

@@ -10,10 +10,11 @@ import Synchronization
 /// Delivers the outbox: claims due rows, sends each through its channel, and
 /// records delivered, retry-at or dead on the row.
 ///
-/// Deliveries run side by side (up to `maxInFlight`), and a new row is claimed as
-/// soon as one finishes, so a receiver that hangs until its timeout holds one slot,
-/// not the whole outbox. A row whose delivery was interrupted (crash, kill -9)
-/// stays pending and is claimed again when its lease ends: at-least-once.
+/// Deliveries run side by side (up to `maxInFlight`, at most `maxInFlightPerChannel`
+/// for one channel), and a new row is claimed as soon as one finishes, so a receiver
+/// that hangs until its timeout holds a few slots, not the whole outbox. Outcomes are
+/// written in batches. A row whose delivery was interrupted (crash, kill -9) stays
+/// pending and is claimed again: at-least-once.
 public final class OutboxWorker: Service, Sendable {
     /// What the worker needs from the config; replaced on reload.
     public struct Settings: Sendable {
@@ -44,6 +45,13 @@ public final class OutboxWorker: Service, Sendable {
     private let maxInFlight: Int
     private let pollInterval: Duration
     private let inFlight = Mutex(0)
+    private let maxInFlightPerChannel: Int
+    /// Deliveries in flight per channel; channels at the cap are not claimed for.
+    private let busy = Mutex<[String: Int]>([:])
+    /// Outcomes waiting to be written, and the signal that there are some.
+    private let finished = Mutex<[(entry: OutboxEntry, result: DeliveryResult)]>([])
+    private let flushes: AsyncStream<Void>
+    private let flushContinuation: AsyncStream<Void>.Continuation
     /// `channel_rate` buckets, one per channel, kept across claims.
     private let buckets = Mutex<[String: TokenBucket]>([:])
     private let wakeups: AsyncStream<Void>
@@ -51,7 +59,7 @@ public final class OutboxWorker: Service, Sendable {
 
     public init(
         store: any Store, config: FirebellConfig, curl: CurlMultiLoop, policy: RetryPolicy = RetryPolicy(),
-        maxInFlight: Int = 64, pollInterval: Duration = .milliseconds(500), logger: Logger,
+        maxInFlight: Int = 64, maxInFlightPerChannel: Int = 8, pollInterval: Duration = .milliseconds(500), logger: Logger,
         metrics: any MetricsFactory = MetricsSystem.factory,
         clock: @escaping @Sendable () -> Date = { Date() },
         console: @escaping @Sendable (String) -> Void = ConsoleOutput.write
@@ -61,6 +69,8 @@ public final class OutboxWorker: Service, Sendable {
         self.policy = policy
         self.settings = Mutex(Settings(config: config))
         self.maxInFlight = maxInFlight
+        self.maxInFlightPerChannel = maxInFlightPerChannel
+        (flushes, flushContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.pollInterval = pollInterval
         self.logger = logger
         self.metrics = metrics
@@ -90,11 +100,18 @@ public final class OutboxWorker: Service, Sendable {
         }
         defer { ticker.cancel() }
         await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for await _ in wakeups {
-                    await claimAndStart(in: &group)
+            await withDiscardingTaskGroup { outer in
+                outer.addTask {
+                    for await _ in self.flushes { await self.flush() }
+                    await self.flush()
                 }
-                // Shutdown: stop claiming; the group waits for deliveries in flight.
+                await withDiscardingTaskGroup { group in
+                    for await _ in wakeups {
+                        await claimAndStart(in: &group)
+                    }
+                    // Shutdown: stop claiming; the group waits for deliveries in flight.
+                }
+                flushContinuation.finish()
             }
         } onGracefulShutdown: {
             self.wakeContinuation.finish()
@@ -107,7 +124,8 @@ public final class OutboxWorker: Service, Sendable {
         let claimed: [OutboxEntry]
         do {
             let lease = settings.withLock { $0.channels.values.map(\.timeout).max() ?? 10 } + 30
-            claimed = try await store.claimDeliveries(now: clock(), limit: capacity, lease: lease)
+            let full = busy.withLock { busy in Set(busy.filter { $0.value >= maxInFlightPerChannel }.keys) }
+            claimed = try await store.claimDeliveries(now: clock(), limit: capacity, lease: lease, excluding: full)
         } catch {
             logger.error("could not claim deliveries", metadata: ["error": "\(error)"])
             return
@@ -122,8 +140,10 @@ public final class OutboxWorker: Service, Sendable {
             }
             for unit in units {
                 inFlight.withLock { $0 += 1 }
+                busy.withLock { $0[channel, default: 0] += 1 }
                 group.addTask {
                     await self.deliver(unit)
+                    self.busy.withLock { $0[channel, default: 1] -= 1 }
                     self.inFlight.withLock { $0 -= 1 }
                     self.wake()
                 }
@@ -173,13 +193,23 @@ public final class OutboxWorker: Service, Sendable {
             metadata["error"] = "\(error)"
             logger.error("alert dead-lettered", metadata: metadata)
         }
-        for entry in entries {
-            do {
-                try await store.finishDelivery(id: entry.id, result: result, at: clock())
-            } catch {
-                // The lease will expire and the row be tried again: a duplicate, never a loss.
-                logger.error("could not record delivery outcome", metadata: ["delivery.id": "\(entry.id)", "error": "\(error)"])
-            }
+        finished.withLock { $0 += entries.map { ($0, result) } }
+        flushContinuation.yield()
+    }
+
+    /// Writes every outcome gathered since the last flush in one transaction.
+    private func flush() async {
+        let batch = finished.withLock { pending in
+            defer { pending = [] }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try await store.finishDeliveries(batch, at: clock())
+        } catch {
+            // The rows stay claimed; a restart (or their lease) makes them due again:
+            // a duplicate alert, never a lost one.
+            logger.error("could not record delivery outcomes", metadata: ["delivery.ids": "\(batch.map(\.entry.id))", "error": "\(error)"])
         }
     }
 

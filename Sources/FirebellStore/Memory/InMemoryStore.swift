@@ -144,8 +144,8 @@ public actor InMemoryStore: Store {
         return issue
     }
 
-    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry] {
-        let due = outbox.values.filter { $0.status == .pending && $0.nextAttemptAt <= now }
+    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, excluding: Set<String>) async throws -> [OutboxEntry] {
+        let due = outbox.values.filter { $0.status == .pending && $0.nextAttemptAt <= now && !excluding.contains($0.channel) }
             .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
             .prefix(limit)
         return due.map { entry in
@@ -155,6 +155,12 @@ public actor InMemoryStore: Store {
             outbox[entry.id] = claimed
             self.claimed.insert(entry.id)
             return claimed
+        }
+    }
+
+    public func finishDeliveries(_ results: [(entry: OutboxEntry, result: DeliveryResult)], at now: Date) async throws {
+        for (entry, result) in results {
+            try await finishDelivery(id: entry.id, result: result, at: now)
         }
     }
 

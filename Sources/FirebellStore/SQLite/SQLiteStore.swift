@@ -143,9 +143,11 @@ public final class SQLiteStore: Store {
 
     public func setThreadReference(issueID: Int64, channel: String, reference: String) async throws {
         _ = try await access.run {
-            try await self.connection.query(
-                "INSERT OR IGNORE INTO threads (issue_id, channel, reference) VALUES (?, ?, ?)",
-                [.integer(Int(issueID)), .text(channel), .text(reference)])
+            try await self.relaxed {
+                try await self.connection.query(
+                    "INSERT OR IGNORE INTO threads (issue_id, channel, reference) VALUES (?, ?, ?)",
+                    [.integer(Int(issueID)), .text(channel), .text(reference)])
+            }
         }
     }
 
@@ -171,19 +173,72 @@ public final class SQLiteStore: Store {
 
     // MARK: Outbox
 
-    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry] {
+    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, excluding: Set<String>) async throws -> [OutboxEntry] {
+        let skipped = Array(excluding)
         let rows = try await access.run {
-            try await self.connection.query(
-                """
-                UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, claimed = 1
-                WHERE id IN (
-                    SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
-                    ORDER BY next_attempt_at, id LIMIT ?)
-                RETURNING *
-                """,
-                [.float(now.addingTimeInterval(lease).timeIntervalSince1970), .float(now.timeIntervalSince1970), .integer(limit)])
+            try await self.relaxed {
+                try await self.connection.query(
+                    """
+                    UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, claimed = 1
+                    WHERE id IN (
+                        SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+                        \(skipped.isEmpty ? "" : "AND channel NOT IN (" + skipped.map { _ in "?" }.joined(separator: ", ") + ")")
+                        ORDER BY next_attempt_at, id LIMIT ?)
+                    RETURNING *
+                    """,
+                    [.float(now.addingTimeInterval(lease).timeIntervalSince1970), .float(now.timeIntervalSince1970)]
+                        + skipped.map { .text($0) } + [.integer(limit)])
+            }
         }
         return try rows.map(Self.decodeOutbox).sorted { $0.id < $1.id }
+    }
+
+    public func finishDeliveries(_ results: [(entry: OutboxEntry, result: DeliveryResult)], at now: Date) async throws {
+        guard !results.isEmpty else { return }
+        let finished = results.map { pair in
+            var entry = pair.entry
+            entry.apply(pair.result, at: now)
+            return entry
+        }
+        try await access.run {
+            try await self.relaxed {
+                try await self.transaction {
+                    for part in finished.chunked(SQLiteBatchIngest.chunk / 7) {
+                        var binds: [SQLiteData] = []
+                        for entry in part {
+                            binds += [
+                                .integer(Int(entry.id)), .text(entry.status.rawValue), .integer(entry.attempts),
+                                .float(entry.nextAttemptAt.timeIntervalSince1970),
+                                entry.finishedAt.map { .float($0.timeIntervalSince1970) } ?? .null,
+                                entry.lastStatus.map { .integer($0) } ?? .null, entry.lastError.map { .text($0) } ?? .null,
+                            ]
+                        }
+                        let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", ")
+                        _ = try await self.connection.query(
+                            """
+                            UPDATE outbox SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4,
+                                finished_at = v.column5, last_status = v.column6, last_error = v.column7, claimed = 0
+                            FROM (VALUES \(tuples)) AS v WHERE outbox.id = v.column1
+                            """, binds)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `body` without an fsync at its commits (`synchronous = NORMAL`). Only for
+    /// writes whose loss in a power cut is harmless — outbox claims and outcomes, which
+    /// at worst send an alert twice — never for ingest. Callers hold `access`.
+    private func relaxed<T>(_ body: () async throws -> T) async throws -> T {
+        _ = try await connection.query("PRAGMA synchronous = NORMAL")
+        do {
+            let result = try await body()
+            _ = try await connection.query("PRAGMA synchronous = FULL")
+            return result
+        } catch {
+            _ = try? await connection.query("PRAGMA synchronous = FULL")
+            throw error
+        }
     }
 
     public func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws {
