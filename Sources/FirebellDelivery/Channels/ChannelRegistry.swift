@@ -34,7 +34,8 @@ public enum ChannelRegistry {
         }
     }
 
-    /// The encoder for `config`, or `nil` when this build has no encoder for its type yet.
+    /// The encoder for `config`, or `nil` when its required keys are missing or invalid
+    /// (the loader and `validate` report those first).
     public static func encoder(for config: ChannelConfig) -> (any ChannelEncoder)? {
         switch config.type {
         case .console: ConsoleChannel()
@@ -64,7 +65,6 @@ public enum ChannelRegistry {
         case .postmark: try? PostmarkChannel(
             serverToken: config.serverToken ?? "", from: config.from ?? "", to: config.to, baseURL: config.url, timeout: config.timeout)
         case .webhook: config.url.map { WebhookChannel(url: $0, secret: config.secret, timeout: config.timeout) }
-        default: nil
         }
     }
 }

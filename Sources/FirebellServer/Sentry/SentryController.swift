@@ -3,6 +3,7 @@ import FirebellStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metrics
 
 /// The Sentry ingest API, so any Sentry SDK reports to Firebell by changing its DSN:
 /// `POST /api/{project_id}/envelope/` and the legacy `POST /api/{project_id}/store/`.
@@ -89,6 +90,13 @@ struct SentryController: Sendable {
             contents = try SentryEventDecoder().decode(envelope: envelope, receivedAt: now, makeID: IngestController.makeEventID)
         } catch {
             throw ClientError(.badRequest, error.message)
+        }
+        // Every item gets an outcome: items Firebell never stores are counted as dropped.
+        for (type, count) in Dictionary(grouping: contents.droppedItemTypes, by: { $0 }).mapValues(\.count) {
+            Counter(
+                label: "firebell_items_dropped_total", dimensions: [("project", String(project.id)), ("type", type)],
+                factory: firebell.metrics
+            ).increment(by: count)
         }
         let rules = firebell.rules.withLock { $0 }
         if !contents.events.isEmpty {
