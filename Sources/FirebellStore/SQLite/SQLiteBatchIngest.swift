@@ -108,15 +108,19 @@ struct SQLiteBatchIngest {
 
     // MARK: Reading
 
+    // Both lookups name the project: the unique indexes lead with project_id, and a
+    // query without it scans the whole table (the first profile's top entry).
+
     private func knownEvents(_ items: [IngestItem]) async throws -> Set<EventKey> {
         var known = Set<EventKey>()
-        let ids = Array(Set(items.map(\.event.eventID)))
-        for part in ids.chunked(Self.chunk) {
-            let rows = try await connection.query(
-                "SELECT project_id, event_id FROM events WHERE event_id IN (\(marks(part.count)))", part.map { .text($0) })
-            for row in rows {
-                if let project = row.column("project_id")?.integer, let id = row.column("event_id")?.string {
-                    known.insert(EventKey(projectID: project, eventID: id))
+        for (project, projectItems) in Dictionary(grouping: items, by: \.projectID) {
+            let ids = Array(Set(projectItems.map(\.event.eventID)))
+            for part in ids.chunked(Self.chunk) {
+                let rows = try await connection.query(
+                    "SELECT event_id FROM events WHERE project_id = ? AND event_id IN (\(marks(part.count)))",
+                    [.integer(project)] + part.map { .text($0) })
+                for row in rows {
+                    if let id = row.column("event_id")?.string { known.insert(EventKey(projectID: project, eventID: id)) }
                 }
             }
         }
@@ -125,14 +129,16 @@ struct SQLiteBatchIngest {
 
     private func loadIssues(_ items: [IngestItem]) async throws -> [IssueKey: IssueState] {
         var states: [IssueKey: IssueState] = [:]
-        let fingerprints = Array(Set(items.map(\.fingerprint)))
-        for part in fingerprints.chunked(Self.chunk) {
-            let rows = try await connection.query(
-                "SELECT id, project_id, fingerprint, data FROM issues WHERE fingerprint IN (\(marks(part.count)))",
-                part.map { .text($0) })
-            for row in rows {
-                guard let project = row.column("project_id")?.integer, let fingerprint = row.column("fingerprint")?.string else { continue }
-                states[IssueKey(projectID: project, fingerprint: fingerprint)] = IssueState(issue: try SQLiteStore.decodeIssue(row))
+        for (project, projectItems) in Dictionary(grouping: items, by: \.projectID) {
+            let fingerprints = Array(Set(projectItems.map(\.fingerprint)))
+            for part in fingerprints.chunked(Self.chunk) {
+                let rows = try await connection.query(
+                    "SELECT id, fingerprint, data FROM issues WHERE project_id = ? AND fingerprint IN (\(marks(part.count)))",
+                    [.integer(project)] + part.map { .text($0) })
+                for row in rows {
+                    guard let fingerprint = row.column("fingerprint")?.string else { continue }
+                    states[IssueKey(projectID: project, fingerprint: fingerprint)] = IssueState(issue: try SQLiteStore.decodeIssue(row))
+                }
             }
         }
         return states
