@@ -8,10 +8,6 @@ import Foundation
 /// Untrusted text goes through `SlackChannel.escape` (`& < >` only) before any
 /// markup is put around it, and every block is cut to Slack's limits with a marker.
 struct SlackContent {
-    /// Header blocks are one line of plain text; CR/LF from an event would make Slack refuse the message.
-    static func oneLine(_ text: String) -> String {
-        String(text.map { $0.isNewline ? " " : $0 })
-    }
 
     var text: String
     var blocks: [SlackBlock]
@@ -21,7 +17,7 @@ struct SlackContent {
         var lines = ["*\(SlackChannel.escape(text.whatHappened))*"]
         lines += text.facts.map { "*\($0.label):* \(SlackChannel.escape($0.value))" }
         var blocks: [SlackBlock] = [
-            .header(Truncation.cut(SlackChannel.escape(SlackContent.oneLine(text.headline)), to: SlackChannel.headerLimit)),
+            .header(Truncation.cut(SlackChannel.escape(oneLine(text.headline)), to: SlackChannel.headerLimit)),
             .section(Truncation.cut(lines.joined(separator: "\n"), to: SlackChannel.sectionLimit)),
         ]
         if !alert.topFrames.isEmpty {
@@ -37,7 +33,7 @@ struct SlackContent {
         let lines = rollUp.lines(baseURL: baseURL).map(SlackChannel.escape).joined(separator: "\n")
         text = Truncation.cut(SlackChannel.escape(rollUp.headline), to: SlackChannel.sectionLimit)
         blocks = [
-            .header(Truncation.cut(SlackChannel.escape(SlackContent.oneLine(rollUp.headline)), to: SlackChannel.headerLimit)),
+            .header(Truncation.cut(SlackChannel.escape(oneLine(rollUp.headline)), to: SlackChannel.headerLimit)),
             .section(Truncation.cut(lines, to: SlackChannel.sectionLimit)),
         ]
     }
