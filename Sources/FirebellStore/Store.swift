@@ -106,12 +106,8 @@ public struct IssueQuery: Sendable {
 ///   seconds; a caller that dies leaves the row due again after the lease
 ///   (at-least-once), so several nodes can share one outbox.
 extension Store {
-    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, excluding: Set<String>) async throws -> [OutboxEntry] {
-        try await claimDeliveries(now: now, limit: limit, lease: lease, perChannel: limit, excluding: excluding)
-    }
-
     public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry] {
-        try await claimDeliveries(now: now, limit: limit, lease: lease, perChannel: limit, excluding: [])
+        try await claimDeliveries(now: now, limit: limit, lease: lease, excluding: [])
     }
 
     /// Resolves without owing any resolve messages.
@@ -133,13 +129,9 @@ public protocol Store: Sendable {
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue?
     func unmute(issueID: Int64, at now: Date) async throws -> Issue?
 
-    /// Takes up to `limit` pending rows due at `now`, earliest first, leasing them for
-    /// `lease` seconds: at most `perChannel` rows of any one channel (digest rows, which
-    /// go out together as one summary, do not count), none of the `excluding` channels
-    /// (those already busy enough), so one channel's backlog never takes every slot.
-    func claimDeliveries(
-        now: Date, limit: Int, lease: TimeInterval, perChannel: Int, excluding: Set<String>
-    ) async throws -> [OutboxEntry]
+    /// Takes up to `limit` pending rows due at `now`, leasing them for `lease` seconds,
+    /// skipping rows of the `excluding` channels (those already busy enough).
+    func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, excluding: Set<String>) async throws -> [OutboxEntry]
     /// Records how attempts on claimed rows (as claimed) ended, all at once. Losing this
     /// write in a crash only means the rows are sent again: at-least-once.
     func finishDeliveries(_ results: [(entry: OutboxEntry, result: DeliveryResult)], at now: Date) async throws

@@ -153,18 +153,6 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
-    func aClaimTakesAtMostPerChannelRowsOfOneChannel(_ backend: Backend) async throws {
-        try await with(backend) { store in
-            // slack is owed three alerts, mail one.
-            _ = try await store.ingest([item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor)
-            let claimed = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60, perChannel: 1, excluding: [])
-            #expect(claimed.map(\.channel).sorted() == ["mail", "slack"])
-            let rest = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60, perChannel: 5, excluding: [])
-            #expect(rest.map(\.channel) == ["slack", "slack"])
-        }
-    }
-
-    @Test(arguments: Backend.allCases)
     func outcomesWrittenTogetherAndBusyChannelsSkipped(_ backend: Backend) async throws {
         try await with(backend) { store in
             // Critical spike: alerts to slack and mail; another issue to slack only.

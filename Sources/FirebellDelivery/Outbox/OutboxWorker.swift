@@ -125,10 +125,7 @@ public final class OutboxWorker: Service, Sendable {
         do {
             let lease = settings.withLock { $0.channels.values.map(\.timeout).max() ?? 10 } + 30
             let full = busy.withLock { busy in Set(busy.filter { $0.value >= maxInFlightPerChannel }.keys) }
-            // With channel_rate, a flood becomes a few roll-ups, so the claim takes it whole.
-            let perChannel = settings.withLock { $0.channelRate } == nil ? maxInFlightPerChannel : capacity
-            claimed = try await store.claimDeliveries(
-                now: clock(), limit: capacity, lease: lease, perChannel: perChannel, excluding: full)
+            claimed = try await store.claimDeliveries(now: clock(), limit: capacity, lease: lease, excluding: full)
         } catch {
             logger.error("could not claim deliveries", metadata: ["error": "\(error)"])
             return
@@ -141,7 +138,19 @@ public final class OutboxWorker: Service, Sendable {
                 defer { buckets[channel] = bucket }
                 return DeliveryPlan.plan(rows, bucket: &bucket, rate: rate, now: now)
             }
+            var room = maxInFlightPerChannel - busy.withLock { $0[channel, default: 0] }
+            var heldBack: [OutboxEntry] = []
             for unit in units {
+                // A claim can bring more rows of one channel than it has room for: the
+                // rest wait a moment (not an attempt), so a hanging receiver never holds
+                // more than its share of the slots.
+                if case .deferred = unit {} else {
+                    guard room > 0 else {
+                        heldBack += unit.entries
+                        continue
+                    }
+                    room -= 1
+                }
                 inFlight.withLock { $0 += 1 }
                 busy.withLock { $0[channel, default: 0] += 1 }
                 group.addTask {
@@ -150,6 +159,11 @@ public final class OutboxWorker: Service, Sendable {
                     self.inFlight.withLock { $0 -= 1 }
                     self.wake()
                 }
+            }
+            if !heldBack.isEmpty {
+                let until = now.addingTimeInterval(0.25)
+                finished.withLock { $0 += heldBack.map { ($0, .deferred(until: until)) } }
+                flushContinuation.yield()
             }
         }
     }

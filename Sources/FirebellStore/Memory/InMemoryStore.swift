@@ -144,16 +144,9 @@ public actor InMemoryStore: Store {
         return issue
     }
 
-    public func claimDeliveries(
-        now: Date, limit: Int, lease: TimeInterval, perChannel: Int, excluding: Set<String>
-    ) async throws -> [OutboxEntry] {
-        var taken: [String: Int] = [:]
+    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, excluding: Set<String>) async throws -> [OutboxEntry] {
         let due = outbox.values.filter { $0.status == .pending && $0.nextAttemptAt <= now && !excluding.contains($0.channel) }
             .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
-            .filter { entry in
-                taken[entry.channel, default: 0] += 1
-                return taken[entry.channel, default: 0] <= perChannel || entry.digest != nil
-            }
             .prefix(limit)
         return due.map { entry in
             var claimed = entry

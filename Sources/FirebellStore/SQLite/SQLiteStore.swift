@@ -173,26 +173,21 @@ public final class SQLiteStore: Store {
 
     // MARK: Outbox
 
-    public func claimDeliveries(
-        now: Date, limit: Int, lease: TimeInterval, perChannel: Int, excluding: Set<String>
-    ) async throws -> [OutboxEntry] {
+    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, excluding: Set<String>) async throws -> [OutboxEntry] {
         let skipped = Array(excluding)
-        let notSkipped = skipped.isEmpty ? "" : "AND channel NOT IN (" + skipped.map { _ in "?" }.joined(separator: ", ") + ")"
         let rows = try await access.run {
             try await self.relaxed {
                 try await self.connection.query(
                     """
                     UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, claimed = 1
                     WHERE id IN (
-                        SELECT id FROM (
-                            SELECT id, next_attempt_at AS due, digest,
-                                ROW_NUMBER() OVER (PARTITION BY channel ORDER BY next_attempt_at, id) AS position
-                            FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? \(notSkipped))
-                        WHERE position <= ? OR digest IS NOT NULL ORDER BY due, id LIMIT ?)
+                        SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+                        \(skipped.isEmpty ? "" : "AND channel NOT IN (" + skipped.map { _ in "?" }.joined(separator: ", ") + ")")
+                        ORDER BY next_attempt_at, id LIMIT ?)
                     RETURNING *
                     """,
                     [.float(now.addingTimeInterval(lease).timeIntervalSince1970), .float(now.timeIntervalSince1970)]
-                        + skipped.map { .text($0) } + [.integer(perChannel), .integer(limit)])
+                        + skipped.map { .text($0) } + [.integer(limit)])
             }
         }
         return try rows.map(Self.decodeOutbox).sorted { $0.id < $1.id }
