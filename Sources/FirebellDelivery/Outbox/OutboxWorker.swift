@@ -138,19 +138,7 @@ public final class OutboxWorker: Service, Sendable {
                 defer { buckets[channel] = bucket }
                 return DeliveryPlan.plan(rows, bucket: &bucket, rate: rate, now: now)
             }
-            var room = maxInFlightPerChannel - busy.withLock { $0[channel, default: 0] }
-            var heldBack: [OutboxEntry] = []
             for unit in units {
-                // A claim can bring more rows of one channel than it has room for: the
-                // rest wait a moment (not an attempt), so a hanging receiver never holds
-                // more than its share of the slots.
-                if case .deferred = unit {} else {
-                    guard room > 0 else {
-                        heldBack += unit.entries
-                        continue
-                    }
-                    room -= 1
-                }
                 inFlight.withLock { $0 += 1 }
                 busy.withLock { $0[channel, default: 0] += 1 }
                 group.addTask {
@@ -159,11 +147,6 @@ public final class OutboxWorker: Service, Sendable {
                     self.inFlight.withLock { $0 -= 1 }
                     self.wake()
                 }
-            }
-            if !heldBack.isEmpty {
-                let until = now.addingTimeInterval(0.25)
-                finished.withLock { $0 += heldBack.map { ($0, .deferred(until: until)) } }
-                flushContinuation.yield()
             }
         }
     }
