@@ -59,6 +59,10 @@ def test_envelope_with_x_sentry_auth_is_stored_and_answered_with_its_id(daemon_f
     for category in ("transaction", "span", "session", "replay", "profile"):
         assert category in limits.split(":")[1].split(";")
     assert issue_count(daemon) == 1
+    status, _, answer = post(daemon.url + "/api/1/envelope", envelope("f" * 32), key=None, headers=AUTH)
+    assert status == 200 and answer == {"id": "f" * 32}
+    status, _, _ = post(daemon.url + "/api/1/envelope/", b"", key=None, headers=AUTH, method="GET")
+    assert status == 405
 
 
 def test_key_in_query_or_envelope_dsn_works_too(daemon_factory):
