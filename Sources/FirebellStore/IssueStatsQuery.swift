@@ -9,11 +9,6 @@ extension Event {
 extension IssueProcessor {
     /// Stats for the first event of an issue: every window holds just this event.
     func statsForNewIssue(_ event: Event) -> IssueStats {
-        let users = event.userKey == nil ? 0 : 1
-        return IssueStats(
-            eventsInWindow: Dictionary(uniqueKeysWithValues: eventWindows.map { ($0, 1) }),
-            usersInWindow: Dictionary(uniqueKeysWithValues: userWindows.map { ($0, users) }),
-            userCount: users
-        )
+        IssueStats.firstEvent(event, eventWindows: eventWindows, userWindows: userWindows)
     }
 }

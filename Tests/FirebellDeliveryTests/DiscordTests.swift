@@ -204,24 +204,3 @@ struct DiscordTests {
         #expect(total <= 6000, "all embed text: \(total)", sourceLocation: sourceLocation)
     }
 }
-
-private func request(_ message: ChannelMessage) throws -> HTTPRequest {
-    guard case .http(let request) = message else { throw NotHTTP() }
-    return request
-}
-
-private struct NotHTTP: Error {}
-
-private func json(_ request: HTTPRequest) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
-}
-
-/// Every string anywhere in a decoded JSON value.
-private func strings(in value: Any) -> [String] {
-    switch value {
-    case let string as String: [string]
-    case let array as [Any]: array.flatMap { strings(in: $0) }
-    case let object as [String: Any]: object.values.flatMap { strings(in: $0) }
-    default: []
-    }
-}

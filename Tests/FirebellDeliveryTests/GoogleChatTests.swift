@@ -97,14 +97,3 @@ struct GoogleChatTests {
         #expect(channel.verdict(on: HTTPResponse(status: 200)) == .accepted)
     }
 }
-
-private func request(_ message: ChannelMessage) throws -> HTTPRequest {
-    guard case .http(let request) = message else { throw NotHTTP() }
-    return request
-}
-
-private struct NotHTTP: Error {}
-
-private func json(_ request: HTTPRequest) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
-}

@@ -40,8 +40,13 @@ public struct AlertText: Sendable {
 
     /// The link to the issue in Firebell's API.
     public var link: String {
+        Self.link(baseURL: baseURL, issueID: alert.issueID)
+    }
+
+    /// `<base_url>/v1/issues/<id>`, for alerts and the admin API alike.
+    public static func link(baseURL: String, issueID: Int64) -> String {
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        return "\(base)/v1/issues/\(alert.issueID)"
+        return "\(base)/v1/issues/\(issueID)"
     }
 
     /// Labelled facts in display order; values are untrusted where they come from events.

@@ -14,6 +14,15 @@ public struct IssueStats: Sendable, Equatable {
         self.usersInWindow = usersInWindow
         self.userCount = userCount
     }
+
+    /// Stats for the first event of an issue: every window holds just this event (and its user).
+    public static func firstEvent(_ event: Event, eventWindows: Set<TimeInterval>, userWindows: Set<TimeInterval>) -> IssueStats {
+        let users = event.user?.identity == nil ? 0 : 1
+        return IssueStats(
+            eventsInWindow: Dictionary(uniqueKeysWithValues: eventWindows.map { ($0, 1) }),
+            usersInWindow: Dictionary(uniqueKeysWithValues: userWindows.map { ($0, users) }),
+            userCount: users)
+    }
 }
 
 /// What one event did to its issue, and what it owes.

@@ -11,10 +11,7 @@ public struct RuleReport: Sendable {
     public init(event: Event, config: FirebellConfig) {
         self.event = event
         fingerprint = Fingerprinter(rules: config.grouping).fingerprint(event)
-        let windows = IssueStats(
-            eventsInWindow: Dictionary(uniqueKeysWithValues: config.eventWindows.map { ($0, 1) }),
-            usersInWindow: Dictionary(uniqueKeysWithValues: config.userWindows.map { ($0, event.user?.identity == nil ? 0 : 1) }),
-            userCount: event.user?.identity == nil ? 0 : 1)
+        let windows = IssueStats.firstEvent(event, eventWindows: config.eventWindows, userWindows: config.userWindows)
         score = Scorer(config.severity).score(RuleContext(
             event: event, severity: nil, isNewIssue: true, isRegression: false,
             eventsInWindow: windows.eventsInWindow, usersInWindow: windows.usersInWindow))

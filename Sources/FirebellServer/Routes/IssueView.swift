@@ -8,8 +8,7 @@ public struct IssueView: Encodable, Sendable {
 
     public init(_ issue: Issue, baseURL: String) {
         self.issue = issue
-        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.link = "\(base)/v1/issues/\(issue.id)"
+        self.link = AlertText.link(baseURL: baseURL, issueID: issue.id)
     }
 
     private enum CodingKeys: String, CodingKey {
