@@ -46,8 +46,14 @@ public final class Firebell: Sendable {
             store: store, config: config, curl: curl, policy: retryPolicy, logger: logger, metrics: metrics, clock: clock,
             console: console)
         self.worker = worker
-        self.writer = IngestWriter(store: store, processor: IssueProcessor(config: config), logger: logger) { outcomes in
-            if outcomes.contains(where: { if case .stored(_, .some) = $0 { true } else { false } }) {
+        // A commit's alerts go to the worker already claimed: no claim query between the
+        // commit and the receiver.
+        self.writer = IngestWriter(
+            store: store, processor: IssueProcessor(config: config), logger: logger, outboxClaim: { worker.claim }
+        ) { result in
+            if !result.claimed.isEmpty {
+                worker.take(result.claimed)
+            } else if result.outcomes.contains(where: { if case .stored(_, .some) = $0 { true } else { false } }) {
                 worker.wake()
             }
         }

@@ -13,8 +13,10 @@ public enum IngestWriterError: Error, Sendable, Equatable {
 }
 
 /// The single writer: it gathers the batches of concurrent requests into one
-/// transaction (group commit), so one fsync serves many requests, and answers each
-/// request only after the commit that holds its events.
+/// transaction (group commit), and answers each request only once the commit that
+/// holds its events is on stable storage (`Store.sync()`). The sync runs beside the
+/// writer: while batch N is being synced, batch N+1 is already being written, and
+/// one sync serves every batch committed meanwhile.
 public final class IngestWriter: Service, Sendable {
     private struct Job {
         var items: [IngestItem]
@@ -34,19 +36,26 @@ public final class IngestWriter: Service, Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let maxBatchEvents: Int
     private let maxQueuedEvents: Int
-    private let onCommit: @Sendable ([IngestOutcome]) -> Void
+    private let outboxClaim: @Sendable () -> OutboxClaim?
+    private let onCommit: @Sendable (IngestResult) -> Void
     private let logger: Logger
 
-    /// - Parameter onCommit: called after each commit with its outcomes (the outbox worker wakes on it).
+    /// - Parameters:
+    ///   - outboxClaim: how a batch claims its due outbox rows on the deliverer's behalf
+    ///     (nil: it does not), asked per batch.
+    ///   - onCommit: called after each commit with what it did (the deliverer takes the
+    ///     claimed rows), before the sync: an alert does not wait for the fsync.
     public init(
         store: any Store, processor: IssueProcessor, maxBatchEvents: Int = 1024, maxQueuedEvents: Int = 50_000,
-        logger: Logger, onCommit: @escaping @Sendable ([IngestOutcome]) -> Void = { _ in }
+        logger: Logger, outboxClaim: @escaping @Sendable () -> OutboxClaim? = { nil },
+        onCommit: @escaping @Sendable (IngestResult) -> Void = { _ in }
     ) {
         self.store = store
         self.processor = Mutex(processor)
         self.maxBatchEvents = maxBatchEvents
         self.maxQueuedEvents = maxQueuedEvents
         self.logger = logger
+        self.outboxClaim = outboxClaim
         self.onCommit = onCommit
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -76,20 +85,23 @@ public final class IngestWriter: Service, Sendable {
     }
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            for await _ in wakeups {
-                await drain()
+        // Answers wait for their batch's sync in this group, while the loop writes the next batch.
+        await withDiscardingTaskGroup { answers in
+            await withGracefulShutdownHandler {
+                for await _ in wakeups {
+                    await drain(answers: &answers)
+                }
+                // Shutting down: nothing new is accepted, everything queued is still written.
+                await drain(answers: &answers)
+            } onGracefulShutdown: {
+                self.state.withLock { $0.stopped = true }
+                self.wake.finish()
             }
-            // Shutting down: nothing new is accepted, everything queued is still written.
-            await drain()
-        } onGracefulShutdown: {
-            self.state.withLock { $0.stopped = true }
-            self.wake.finish()
         }
     }
 
     /// Writes batches until the queue is empty.
-    private func drain() async {
+    private func drain(answers: inout DiscardingTaskGroup) async {
         while true {
             let batch: [Job] = state.withLock { state in
                 var taken: [Job] = []
@@ -102,26 +114,44 @@ public final class IngestWriter: Service, Sendable {
                 return taken
             }
             if batch.isEmpty { return }
-            await write(batch)
+            guard let outcomes = await write(batch) else { continue }
+            answers.addTask { await self.answer(batch, outcomes) }
         }
     }
 
-    private func write(_ batch: [Job]) async {
+    /// Commits the batch and tells `onCommit` (alerts may go out from here on); nil when it failed.
+    private func write(_ batch: [Job]) async -> [IngestOutcome]? {
         let items = batch.flatMap(\.items)
         let processor = self.processor.withLock { $0 }
         do {
-            let outcomes = try await store.ingest(items, processor: processor)
-            var offset = 0
-            for job in batch {
-                job.continuation.resume(returning: Array(outcomes[offset..<offset + job.items.count]))
-                offset += job.items.count
-            }
-            onCommit(outcomes)
+            let result = try await store.ingest(items, processor: processor, claim: outboxClaim())
+            onCommit(result)
+            return result.outcomes
         } catch {
             logger.error("ingest batch failed; nothing of it was stored", metadata: [
                 "ingest.events": "\(items.count)", "error": "\(error)",
             ])
             for job in batch { job.continuation.resume(throwing: error) }
+            return nil
+        }
+    }
+
+    /// Answers the batch's requests once its commit is on stable storage.
+    private func answer(_ batch: [Job], _ outcomes: [IngestOutcome]) async {
+        do {
+            try await store.sync()
+        } catch {
+            // Committed but maybe not durable: the clients retry, and event ids make retries duplicates.
+            logger.error("ingest batch committed but not synced to disk", metadata: [
+                "ingest.events": "\(outcomes.count)", "error": "\(error)",
+            ])
+            for job in batch { job.continuation.resume(throwing: error) }
+            return
+        }
+        var offset = 0
+        for job in batch {
+            job.continuation.resume(returning: Array(outcomes[offset..<offset + job.items.count]))
+            offset += job.items.count
         }
     }
 }

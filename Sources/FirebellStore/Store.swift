@@ -24,6 +24,52 @@ public enum IngestOutcome: Sendable, Equatable {
     case duplicate
 }
 
+/// How many due rows of each channel a claim may take: the deliverer's free slots
+/// per channel, so one channel's backlog never takes the slots of the others.
+public struct ChannelRoom: Sendable, Equatable {
+    /// At most this many rows of each named channel (0: none).
+    public var perChannel: [String: Int]
+    /// At most this many rows, in all, of channels not named (gone from the config:
+    /// they dead-letter at once).
+    public var others: Int
+
+    public init(perChannel: [String: Int], others: Int = 0) {
+        self.perChannel = perChannel
+        self.others = others
+    }
+
+    /// Whether a row of `channel` fits, given how many the claim took of it so far.
+    public func admits(_ channel: String, taken: Int, othersTaken: Int) -> Bool {
+        if let room = perChannel[channel] { return taken < room }
+        return othersTaken < others
+    }
+}
+
+/// A batch's claim of its own outbox rows for the deliverer: for how long, and how
+/// many per channel (the rest wait for a claim of the deliverer's own).
+public struct OutboxClaim: Sendable {
+    public var lease: TimeInterval
+    /// nil: every due row.
+    public var room: ChannelRoom?
+
+    public init(lease: TimeInterval, room: ChannelRoom? = nil) {
+        self.lease = lease
+        self.room = room
+    }
+}
+
+/// What a committed batch did: one outcome per item, and the outbox rows it claimed
+/// for the deliverer (see `Store.ingest(_:processor:claim:)`).
+public struct IngestResult: Sendable {
+    public var outcomes: [IngestOutcome]
+    public var claimed: [OutboxEntry]
+
+    public init(outcomes: [IngestOutcome], claimed: [OutboxEntry] = []) {
+        self.outcomes = outcomes
+        self.claimed = claimed
+    }
+}
+
 /// Where an owed alert stands.
 public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
     case pending, delivered, dead
@@ -106,8 +152,13 @@ public struct IssueQuery: Sendable {
 ///   seconds; a caller that dies leaves the row due again after the lease
 ///   (at-least-once), so several nodes can share one outbox.
 extension Store {
+    /// Writes a batch without claiming its outbox rows; the outcomes only.
+    public func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome] {
+        try await ingest(items, processor: processor, claim: nil).outcomes
+    }
+
     public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval) async throws -> [OutboxEntry] {
-        try await claimDeliveries(now: now, limit: limit, lease: lease, excluding: [])
+        try await claimDeliveries(now: now, limit: limit, lease: lease, room: nil)
     }
 
     /// Resolves without owing any resolve messages.
@@ -117,8 +168,18 @@ extension Store {
 }
 
 public protocol Store: Sendable {
-    /// Writes a batch of events through `processor`, returning one outcome per item, in order.
-    func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome]
+    /// Writes a batch of events through `processor`, returning one outcome per item, in
+    /// order, once the batch is committed: readers see it and a crash of the process
+    /// keeps it, but a power cut may not until ``sync()`` returns. The writer answers
+    /// clients after `sync()`; alerts may go out before it (at worst sent twice).
+    ///
+    /// With `claim`, the batch's outbox rows that are due at once (and not of an
+    /// excluded channel) are written already claimed for its lease (attempt 1) and
+    /// returned in `claimed`, so the deliverer starts them without a claim of its own;
+    /// rows it cannot start after all go back with ``releaseDeliveries(ids:at:)``.
+    func ingest(_ items: [IngestItem], processor: IssueProcessor, claim: OutboxClaim?) async throws -> IngestResult
+    /// Returns once everything committed before the call is on stable storage.
+    func sync() async throws
 
     func issues(_ query: IssueQuery) async throws -> [Issue]
     func issue(id: Int64) async throws -> Issue?
@@ -130,11 +191,15 @@ public protocol Store: Sendable {
     func unmute(issueID: Int64, at now: Date) async throws -> Issue?
 
     /// Takes up to `limit` pending rows due at `now`, leasing them for `lease` seconds,
-    /// skipping rows of the `excluding` channels (those already busy enough).
-    func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, excluding: Set<String>) async throws -> [OutboxEntry]
+    /// at most as many of each channel as `room` gives it (nil: no per-channel limit).
+    /// Earliest due first, within a channel and across the claim.
+    func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?) async throws -> [OutboxEntry]
     /// Records how attempts on claimed rows (as claimed) ended, all at once. Losing this
     /// write in a crash only means the rows are sent again: at-least-once.
     func finishDeliveries(_ results: [(entry: OutboxEntry, result: DeliveryResult)], at now: Date) async throws
+    /// Makes claimed rows due now and unclaimed again, their attempt not counted (a
+    /// deliverer that was handed more than it could start).
+    func releaseDeliveries(ids: [Int64], at now: Date) async throws
     /// Makes every row still claimed due now: at the start of a daemon that is the only
     /// one on this store, those claims belong to a process that died mid-delivery, and
     /// waiting out their lease would only delay owed alerts. Returns how many.

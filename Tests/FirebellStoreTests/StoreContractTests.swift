@@ -139,6 +139,67 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aBatchCanClaimItsDueRowsForTheDelivererWhoMayGiveThemBack(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            // A critical spike (slack + mail) and a new issue on another fingerprint (slack).
+            let result = try await store.ingest(
+                [item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor, claim: OutboxClaim(lease: 60))
+            let pending = try await store.deliveries(status: .pending, limit: 10)
+            #expect(result.claimed.count == pending.count)
+            #expect(result.claimed.count == 4)
+            // Handed out as they are stored: same ids, issues, channels and alerts, attempt 1.
+            for row in result.claimed {
+                let stored = try #require(pending.first { $0.id == row.id })
+                #expect(stored.issueID == row.issueID && stored.channel == row.channel && stored.alert == row.alert)
+                #expect(row.attempts == 1 && row.alert.issueID == row.issueID)
+            }
+            // Claimed: a claim does not take them again within the lease.
+            #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60).isEmpty)
+            // Given back: due at once, the attempt not counted.
+            let back = result.claimed.filter { $0.channel == "slack" }.map(\.id)
+            try await store.releaseDeliveries(ids: back, at: t0.addingTimeInterval(6))
+            let again = try await store.claimDeliveries(now: t0.addingTimeInterval(6), limit: 10, lease: 60)
+            #expect(again.map(\.id).sorted() == back.sorted())
+            #expect(again.allSatisfy { $0.attempts == 1 })
+            // A restart releases the ones still out.
+            #expect(try await store.releaseClaims(now: t0.addingTimeInterval(7)) >= 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aBatchDoesNotClaimRowsOfExcludedChannels(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            let result = try await store.ingest(
+                [item("a"), item("b", at: 1), item("c", at: 2)], processor: processor, claim: OutboxClaim(lease: 60, room: ChannelRoom(perChannel: ["slack": 8, "mail": 0])))
+            #expect(result.claimed.map(\.channel) == ["slack", "slack"])
+            let mail = try await store.claimDeliveries(now: t0.addingTimeInterval(3), limit: 10, lease: 60)
+            #expect(mail.map(\.channel) == ["mail"])
+            #expect(mail.first?.attempts == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aClaimTakesNoMoreOfAChannelThanItsRoomSoABacklogLeavesTheOthersAlone(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            // Five new issues → five slack rows; then a spike on the first → slack + mail.
+            _ = try await store.ingest((0..<5).map { item("n\($0)", fingerprint: "f\($0)", at: Double($0)) }, processor: processor)
+            _ = try await store.ingest([item("s1", fingerprint: "f0", at: 10), item("s2", fingerprint: "f0", at: 11)], processor: processor)
+            let now = t0.addingTimeInterval(20)
+            let first = try await store.claimDeliveries(now: now, limit: 10, lease: 60, room: ChannelRoom(perChannel: ["slack": 2, "mail": 8]))
+            #expect(first.map(\.channel).sorted() == ["mail", "slack", "slack"])
+            // The earliest due of a channel go first.
+            let slack = first.filter { $0.channel == "slack" }
+            #expect(slack.map(\.alert.title) == ["boom", "boom"] && slack.map(\.createdAt) == [t0, t0.addingTimeInterval(1)])
+            // Rows of channels the room does not name come only through `others`.
+            #expect(try await store.claimDeliveries(now: now, limit: 10, lease: 60, room: ChannelRoom(perChannel: ["mail": 8])).isEmpty)
+            let other = try await store.claimDeliveries(now: now, limit: 10, lease: 60, room: ChannelRoom(perChannel: ["mail": 8], others: 2))
+            #expect(other.count == 2 && other.allSatisfy { $0.channel == "slack" })
+            // The overall limit still holds.
+            #expect(try await store.claimDeliveries(now: now, limit: 1, lease: 60, room: ChannelRoom(perChannel: ["slack": 8])).count == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func aRestartMakesInterruptedClaimsDueButLeavesScheduledRetries(_ backend: Backend) async throws {
         try await with(backend) { store in
             _ = try await store.ingest([item("a"), item("b", fingerprint: "2")], processor: processor)
@@ -157,7 +218,7 @@ struct StoreContractTests {
         try await with(backend) { store in
             // Critical spike: alerts to slack and mail; another issue to slack only.
             _ = try await store.ingest([item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor)
-            let notSlack = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60, excluding: ["slack"])
+            let notSlack = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60, room: ChannelRoom(perChannel: ["slack": 0, "mail": 8]))
             #expect(notSlack.map(\.channel) == ["mail"])
             let slack = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60)
             #expect(slack.map(\.channel) == ["slack", "slack", "slack"])

@@ -56,6 +56,9 @@ public protocol ChannelEncoder: Sendable {
     /// From an accepted answer to an issue's first alert: the reference follow-ups need
     /// (stored with the issue, handed back in `DeliveryContext.threadReference`).
     func threadReference(from response: HTTPResponse) -> String?
+    /// Whether follow-ups use `DeliveryContext.threadReference`; when not, the worker
+    /// does not look one up before each delivery.
+    var threads: Bool { get }
     /// Puts a channel's rendered `template` in place of the message text. By default it
     /// is the whole body (a `webhook` sends exactly what the template writes); chat and
     /// API channels replace only their text field, keeping what routes and protects the
@@ -66,6 +69,7 @@ public protocol ChannelEncoder: Sendable {
 extension ChannelEncoder {
     /// Most receivers cannot thread: nothing to keep.
     public func threadReference(from response: HTTPResponse) -> String? { nil }
+    public var threads: Bool { false }
 
     public func applying(template rendered: String, to message: ChannelMessage) -> ChannelMessage {
         ChannelTemplate.apply(rendered, to: message)

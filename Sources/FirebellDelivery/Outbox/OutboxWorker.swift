@@ -56,10 +56,14 @@ public final class OutboxWorker: Service, Sendable {
     private let buckets = Mutex<[String: TokenBucket]>([:])
     private let wakeups: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
+    /// Rows a commit claimed for this worker (`take`), not started yet.
+    private let handed = Mutex<[OutboxEntry]>([])
+    /// Set by the poll ticker: the next claim also looks for rows of unknown channels.
+    private let ticked = Mutex(true)
 
     public init(
         store: any Store, config: FirebellConfig, curl: CurlMultiLoop, policy: RetryPolicy = RetryPolicy(),
-        maxInFlight: Int = 64, maxInFlightPerChannel: Int = 8, pollInterval: Duration = .milliseconds(500), logger: Logger,
+        maxInFlight: Int = 256, maxInFlightPerChannel: Int = 32, pollInterval: Duration = .milliseconds(500), logger: Logger,
         metrics: any MetricsFactory = MetricsSystem.factory,
         clock: @escaping @Sendable () -> Date = { Date() },
         console: @escaping @Sendable (String) -> Void = ConsoleOutput.write
@@ -84,6 +88,40 @@ public final class OutboxWorker: Service, Sendable {
         wakeContinuation.yield()
     }
 
+    /// How long a claim holds a row: longer than any channel's timeout.
+    public var lease: TimeInterval {
+        settings.withLock { $0.channels.values.map(\.timeout).max() ?? 10 } + 30
+    }
+
+    /// What a commit may claim for this worker: as many rows per channel as it has room for.
+    public var claim: OutboxClaim {
+        OutboxClaim(lease: lease, room: room(capacity: maxInFlight - inFlight.withLock { $0 }, others: false))
+    }
+
+    /// Free slots per configured channel, so no channel's backlog takes the others'
+    /// slots. Under `channel_rate` every channel may take all free slots: what is over
+    /// its rate becomes one roll-up, one slot. `others`: also rows of channels gone from
+    /// the config (they dead-letter at once; looked for on the poll ticks only, as that
+    /// query reads every due row).
+    private func room(capacity: Int, others: Bool) -> ChannelRoom {
+        let (channels, rate) = settings.withLock { (Array($0.channels.keys), $0.channelRate) }
+        let busy = self.busy.withLock { $0 }
+        var perChannel: [String: Int] = [:]
+        for channel in channels {
+            let free = rate == nil ? maxInFlightPerChannel - busy[channel, default: 0] : capacity
+            perChannel[channel] = max(0, min(capacity, free))
+        }
+        return ChannelRoom(perChannel: perChannel, others: others ? max(0, min(capacity, maxInFlightPerChannel)) : 0)
+    }
+
+    /// Starts rows a commit already claimed for this worker (`Store.ingest(_:processor:claim:)`)
+    /// without a claim query; those over a channel's or the worker's cap go back to the store.
+    public func take(_ claimed: [OutboxEntry]) {
+        guard !claimed.isEmpty else { return }
+        handed.withLock { $0 += claimed }
+        wake()
+    }
+
     /// Uses the channels of a reloaded config for later attempts.
     public func update(config: FirebellConfig) {
         settings.withLock { $0 = Settings(config: config) }
@@ -95,6 +133,7 @@ public final class OutboxWorker: Service, Sendable {
         let ticker = Task { [pollInterval] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: pollInterval)
+                self.ticked.withLock { $0 = true }
                 self.wake()
             }
         }
@@ -119,17 +158,57 @@ public final class OutboxWorker: Service, Sendable {
     }
 
     private func claimAndStart(in group: inout DiscardingTaskGroup) async {
+        let handed = self.handed.withLock { rows in
+            defer { rows = [] }
+            return rows
+        }
+        if !handed.isEmpty { await startOrRelease(handed, in: &group) }
         let capacity = maxInFlight - inFlight.withLock { $0 }
         guard capacity > 0 else { return }
         let claimed: [OutboxEntry]
+        let ticked = self.ticked.withLock { ticked in
+            defer { ticked = false }
+            return ticked
+        }
         do {
-            let lease = settings.withLock { $0.channels.values.map(\.timeout).max() ?? 10 } + 30
-            let full = busy.withLock { busy in Set(busy.filter { $0.value >= maxInFlightPerChannel }.keys) }
-            claimed = try await store.claimDeliveries(now: clock(), limit: capacity, lease: lease, excluding: full)
+            claimed = try await store.claimDeliveries(now: clock(), limit: capacity, lease: lease, room: room(capacity: capacity, others: ticked))
         } catch {
             logger.error("could not claim deliveries", metadata: ["error": "\(error)"])
             return
         }
+        start(claimed, in: &group)
+    }
+
+    /// Starts the handed rows as a claim now would have taken them (within the free
+    /// slots, per channel and in all); gives the others back, due now.
+    private func startOrRelease(_ rows: [OutboxEntry], in group: inout DiscardingTaskGroup) async {
+        let capacity = maxInFlight - inFlight.withLock { $0 }
+        let room = room(capacity: capacity, others: true)
+        var taken: [String: Int] = [:]
+        var othersTaken = 0
+        var fitting: [OutboxEntry] = []
+        var over: [Int64] = []
+        for row in rows {
+            if fitting.count < capacity, room.admits(row.channel, taken: taken[row.channel, default: 0], othersTaken: othersTaken) {
+                if room.perChannel[row.channel] == nil { othersTaken += 1 }
+                taken[row.channel, default: 0] += 1
+                fitting.append(row)
+            } else {
+                over.append(row.id)
+            }
+        }
+        start(fitting, in: &group)
+        guard !over.isEmpty else { return }
+        do {
+            try await store.releaseDeliveries(ids: over, at: clock())
+        } catch {
+            // They stay claimed until their lease ends (or the next start): late, not lost.
+            logger.error("could not give back deliveries", metadata: ["delivery.ids": "\(over)", "error": "\(error)"])
+        }
+    }
+
+    /// Plans claimed rows per channel (`channel_rate` roll-ups) and starts each unit.
+    private func start(_ claimed: [OutboxEntry], in group: inout DiscardingTaskGroup) {
         let now = clock()
         let rate = settings.withLock { $0.channelRate }
         for (channel, rows) in Dictionary(grouping: claimed, by: \.channel).sorted(by: { $0.key < $1.key }) {
@@ -235,7 +314,7 @@ public final class OutboxWorker: Service, Sendable {
         let key = entries.count == 1 ? first.idempotencyKey : "firebell-rollup-\(first.id)-\(entries.count)-\(first.channel)"
         var context = DeliveryContext(baseURL: baseURL, idempotencyKey: key, now: now)
         var thread: String?
-        if case .single = unit {
+        if encoder.threads, case .single = unit {
             thread = try? await store.threadReference(issueID: first.issueID, channel: first.channel)
             context.threadReference = thread
         }

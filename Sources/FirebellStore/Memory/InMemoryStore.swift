@@ -35,9 +35,41 @@ public actor InMemoryStore: Store {
 
     public init() {}
 
-    public func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome] {
-        items.map { ingest($0, processor: processor) }
+    public func ingest(_ items: [IngestItem], processor: IssueProcessor, claim: OutboxClaim?) async throws -> IngestResult {
+        let firstRow = nextOutboxID
+        let outcomes = items.map { ingest($0, processor: processor) }
+        guard let claim else { return IngestResult(outcomes: outcomes) }
+        var claimedRows: [OutboxEntry] = []
+        var taken: [String: Int] = [:]
+        var othersTaken = 0
+        for id in firstRow..<nextOutboxID {
+            guard var entry = outbox[id], entry.digest == nil else { continue }
+            if let room = claim.room {
+                guard room.admits(entry.channel, taken: taken[entry.channel, default: 0], othersTaken: othersTaken) else { continue }
+                if room.perChannel[entry.channel] == nil { othersTaken += 1 }
+            }
+            taken[entry.channel, default: 0] += 1
+            entry.attempts = 1
+            entry.nextAttemptAt = entry.createdAt.addingTimeInterval(claim.lease)
+            outbox[id] = entry
+            claimed.insert(id)
+            claimedRows.append(entry)
+        }
+        return IngestResult(outcomes: outcomes, claimed: claimedRows)
     }
+
+    public func releaseDeliveries(ids: [Int64], at now: Date) async throws {
+        for id in ids {
+            guard var entry = outbox[id], entry.status == .pending, claimed.contains(id) else { continue }
+            entry.attempts = max(0, entry.attempts - 1)
+            entry.nextAttemptAt = now
+            outbox[id] = entry
+            claimed.remove(id)
+        }
+    }
+
+    /// Nothing to make durable: this store lives in memory.
+    public func sync() async throws {}
 
     private func ingest(_ item: IngestItem, processor: IssueProcessor) -> IngestOutcome {
         let eventKey = EventKey(projectID: item.projectID, eventID: item.event.eventID)
@@ -144,10 +176,19 @@ public actor InMemoryStore: Store {
         return issue
     }
 
-    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, excluding: Set<String>) async throws -> [OutboxEntry] {
-        let due = outbox.values.filter { $0.status == .pending && $0.nextAttemptAt <= now && !excluding.contains($0.channel) }
-            .sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
-            .prefix(limit)
+    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?) async throws -> [OutboxEntry] {
+        var taken: [String: Int] = [:]
+        var othersTaken = 0
+        var due: [OutboxEntry] = []
+        for entry in outbox.values.filter({ $0.status == .pending && $0.nextAttemptAt <= now })
+            .sorted(by: { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }) where due.count < limit {
+            if let room {
+                guard room.admits(entry.channel, taken: taken[entry.channel, default: 0], othersTaken: othersTaken) else { continue }
+                if room.perChannel[entry.channel] == nil { othersTaken += 1 }
+            }
+            taken[entry.channel, default: 0] += 1
+            due.append(entry)
+        }
         return due.map { entry in
             var claimed = entry
             claimed.attempts += 1

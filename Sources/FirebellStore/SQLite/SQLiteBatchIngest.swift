@@ -14,6 +14,8 @@ import SQLiteNIO
 struct SQLiteBatchIngest {
     let connection: SQLiteConnection
     let processor: IssueProcessor
+    /// Outbox rows due at once are written claimed and returned (`Store.ingest`).
+    let claim: OutboxClaim?
 
     /// Binds per statement stay well under SQLite's limit (32,766).
     static let chunk = 400
@@ -41,7 +43,7 @@ struct SQLiteBatchIngest {
         var batch: [(at: Date, user: String?)] = []
     }
 
-    func run(_ items: [IngestItem]) async throws -> [IngestOutcome] {
+    func run(_ items: [IngestItem]) async throws -> IngestResult {
         let known = try await knownEvents(items)
         var states = try await loadIssues(items)
         try await loadHistory(items, into: &states)
@@ -70,15 +72,16 @@ struct SQLiteBatchIngest {
             if let alert = decision.alert { alerts.append((key, alert, decision.routes)) }
             results.append((key, decision.alert?.kind))
         }
-        guard !stored.isEmpty else { return items.map { _ in .duplicate } }
+        guard !stored.isEmpty else { return IngestResult(outcomes: items.map { _ in .duplicate }) }
 
         let changed = states.compactMap { key, state in state.batch.isEmpty ? nil : state.issue.map { (key, $0) } }
         let ids = try await writeIssues(changed)
         try await writeEvents(stored, ids: ids)
-        try await writeOutbox(alerts, ids: ids)
-        return results.map { result in
-            result.map { .stored(issueID: ids[$0.key] ?? 0, alert: $0.alert) } ?? .duplicate
+        let claimed = try await writeOutbox(alerts, ids: ids)
+        let outcomes = results.map { result in
+            result.map { .stored(issueID: ids[$0.key] ?? 0, alert: $0.alert) } ?? IngestOutcome.duplicate
         }
+        return IngestResult(outcomes: outcomes, claimed: claimed)
     }
 
     // MARK: Deciding
@@ -255,31 +258,60 @@ struct SQLiteBatchIngest {
         }
     }
 
-    private func writeOutbox(_ alerts: [(key: IssueKey, alert: Alert, routes: [RouteDecision])], ids: [IssueKey: Int64]) async throws {
-        var rows: [(issueID: Int64, channel: String, due: Date, created: Date, digest: TimeInterval?, payload: String)] = []
+    /// Returns the rows written claimed (see `claim`).
+    private func writeOutbox(_ alerts: [(key: IssueKey, alert: Alert, routes: [RouteDecision])], ids: [IssueKey: Int64]) async throws -> [OutboxEntry] {
+        var rows: [OutboxEntry] = []
+        var payloads: [String] = []
+        var taken: [String: Int] = [:]
+        var othersTaken = 0
         for (key, alert, routes) in alerts {
             var alert = alert
             alert.issueID = ids[key] ?? 0
             let payload = try SQLiteStore.encode(alert)
             for route in routes {
-                let due = route.digest.map { RollUp.digestDue(after: alert.createdAt, period: $0) } ?? alert.createdAt
-                rows.append((alert.issueID, route.channel, due, alert.createdAt, route.digest, payload))
+                var row = OutboxEntry(
+                    id: 0, issueID: alert.issueID, channel: route.channel, alert: alert, status: .pending, attempts: 0,
+                    nextAttemptAt: route.digest.map { RollUp.digestDue(after: alert.createdAt, period: $0) } ?? alert.createdAt,
+                    createdAt: alert.createdAt, digest: route.digest)
+                if let claim, route.digest == nil,
+                   claim.room?.admits(route.channel, taken: taken[route.channel, default: 0], othersTaken: othersTaken) ?? true {
+                    if claim.room?.perChannel[route.channel] == nil { othersTaken += 1 }
+                    taken[route.channel, default: 0] += 1
+                    row.attempts = 1
+                    row.nextAttemptAt = alert.createdAt.addingTimeInterval(claim.lease)
+                }
+                rows.append(row)
+                payloads.append(payload)
             }
         }
-        for part in rows.chunked(Self.chunk / 6) {
+        var claimed: [OutboxEntry] = []
+        var offset = 0
+        for part in rows.chunked(Self.chunk / 7) {
             var binds: [SQLiteData] = []
-            for row in part {
+            for (index, row) in part.enumerated() {
                 binds += [
-                    .integer(Int(row.issueID)), .text(row.channel), .float(row.due.timeIntervalSince1970),
-                    .float(row.created.timeIntervalSince1970), row.digest.map { .float($0) } ?? .null, .text(row.payload),
+                    .integer(Int(row.issueID)), .text(row.channel), .float(row.nextAttemptAt.timeIntervalSince1970),
+                    .float(row.createdAt.timeIntervalSince1970), row.digest.map { .float($0) } ?? .null,
+                    .text(payloads[offset + index]), .integer(row.attempts),
                 ]
             }
-            _ = try await connection.query(
+            offset += part.count
+            let inserted = try await connection.query(
                 """
-                INSERT INTO outbox (issue_id, channel, next_attempt_at, created_at, digest, alert, status, attempts)
-                SELECT column1, column2, column3, column4, column5, column6, 'pending', 0 FROM (VALUES \(tuples(part.count, 6)))
+                INSERT INTO outbox (issue_id, channel, next_attempt_at, created_at, digest, alert, status, attempts, claimed)
+                SELECT column1, column2, column3, column4, column5, column6, 'pending', column7, column7 FROM (VALUES \(tuples(part.count, 7)))
+                RETURNING id
                 """, binds)
+            // One statement, one writer: the rows get ascending ids in the order of VALUES.
+            let ids = inserted.compactMap { $0.column("id")?.integer }.sorted()
+            guard ids.count == part.count else { throw StoreError("outbox insert returned \(ids.count) ids for \(part.count) rows") }
+            for (row, id) in zip(part, ids) where row.attempts == 1 {
+                var row = row
+                row.id = Int64(id)
+                claimed.append(row)
+            }
         }
+        return claimed
     }
 
     private func marks(_ count: Int) -> String {

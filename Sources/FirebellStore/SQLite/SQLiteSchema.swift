@@ -71,5 +71,9 @@ enum SQLiteSchema {
             // Set while a delivery is in flight, so a restart can tell interrupted claims from scheduled retries.
             "ALTER TABLE outbox ADD COLUMN claimed INTEGER NOT NULL DEFAULT 0",
         ],
+        [
+            // A claim takes each channel's earliest due rows up to its room (`ChannelRoom`).
+            "CREATE INDEX outbox_channel_due ON outbox (status, channel, next_attempt_at)",
+        ],
     ]
 }

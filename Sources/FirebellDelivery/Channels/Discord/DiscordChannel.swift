@@ -110,6 +110,8 @@ public struct DiscordChannel: ChannelEncoder {
     }
 
     /// The message id from the answer to a `?wait=true` post: `{"id": "1234567890", "channel_id": …}`.
+    public var threads: Bool { true }
+
     public func threadReference(from response: HTTPResponse) -> String? {
         guard (200..<300).contains(response.status),
               let body = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],

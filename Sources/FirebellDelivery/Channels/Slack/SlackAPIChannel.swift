@@ -92,6 +92,8 @@ public struct SlackAPIChannel: ChannelEncoder {
     ]
 
     /// `"<channel id>|<ts>"` from `chat.postMessage`'s answer.
+    public var threads: Bool { true }
+
     public func threadReference(from response: HTTPResponse) -> String? {
         guard let answer = try? JSONDecoder().decode(SlackAPIAnswer.self, from: Data(response.body)),
               answer.ok == true, let ts = answer.ts, !ts.isEmpty
