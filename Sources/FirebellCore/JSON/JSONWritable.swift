@@ -24,6 +24,8 @@ extension JSONWritable {
 
     /// The value as compact JSON text, for a TEXT column.
     public func jsonText() throws(JSONWriter.NonFiniteNumber) -> String {
-        String(decoding: try jsonBytes(), as: UTF8.self)
+        var writer = JSONWriter()
+        writeJSON(to: &writer)
+        return try writer.finishText()
     }
 }

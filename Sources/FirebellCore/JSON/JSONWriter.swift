@@ -4,16 +4,21 @@ import Foundation
 ///
 /// `JSONEncoder` builds a tree of boxed values and walks it again to print; for the
 /// store's per-event writes that is most of the cost of an event. This writer prints
-/// straight into one `[UInt8]`, and the hand-written encoders on top of it
+/// straight into one growing buffer, and the hand-written encoders on top of it
 /// (`Event.writeJSON(to:)` and friends) follow the types' synthesized `Codable`
 /// conformances, so `JSONDecoder()` reads their output back as it reads `JSONEncoder`'s.
 ///
 /// It checks no structure: the caller opens and closes what it writes. Commas are
 /// its only bookkeeping. Keys given as `StaticString` are written as they are and must
 /// need no escaping (Swift property names never do); every `String` value is escaped.
-public struct JSONWriter: Sendable {
-    /// The JSON written so far.
-    public private(set) var bytes: [UInt8]
+public struct JSONWriter: ~Copyable {
+    /// The JSON written so far: `count` bytes of a buffer of `capacity`, freed by `deinit`.
+    ///
+    /// A raw buffer, not a `[UInt8]`: `Array.append` checks uniqueness and capacity
+    /// through a runtime call on every byte, which was a third of an event's encoding.
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
     /// Whether the next key or value follows a sibling and so needs a comma first.
     private var needsComma = false
     /// The first number JSON cannot spell, if any was written; `finish()` throws it.
@@ -22,17 +27,29 @@ public struct JSONWriter: Sendable {
     /// - Parameter capacity: bytes to reserve up front, so that a typical value is written
     ///   without the buffer growing.
     public init(reservingCapacity capacity: Int = 1024) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(capacity, 16)
+        storage = .allocate(capacity: self.capacity)
     }
 
-    /// The finished JSON.
+    deinit {
+        storage.deallocate()
+    }
+
+    /// The finished JSON as bytes.
     ///
     /// - Throws: `NonFiniteNumber` if a NaN or infinite `Double` (or `Date`) was written,
     ///   which JSON has no spelling for; `JSONEncoder` refuses those too.
     public consuming func finish() throws(NonFiniteNumber) -> [UInt8] {
         if let nonFiniteNumber { throw NonFiniteNumber(value: nonFiniteNumber) }
-        return bytes
+        return Array(UnsafeBufferPointer(start: storage, count: count))
+    }
+
+    /// The finished JSON as text, copied once from the buffer.
+    ///
+    /// - Throws: `NonFiniteNumber`, as `finish()` does.
+    public consuming func finishText() throws(NonFiniteNumber) -> String {
+        if let nonFiniteNumber { throw NonFiniteNumber(value: nonFiniteNumber) }
+        return String(decoding: UnsafeBufferPointer(start: storage, count: count), as: UTF8.self)
     }
 
     /// A `Double` that JSON cannot represent (NaN or ±infinity).
@@ -45,44 +62,45 @@ public struct JSONWriter: Sendable {
 
     public mutating func beginObject() {
         separate()
-        bytes.append(UInt8(ascii: "{"))
+        append(UInt8(ascii: "{"))
         needsComma = false
     }
 
     public mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
+        append(UInt8(ascii: "}"))
         needsComma = true
     }
 
     public mutating func beginArray() {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        append(UInt8(ascii: "["))
         needsComma = false
     }
 
     public mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+        append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     /// An object key known at compile time, written without escaping: it must be plain
     /// ASCII without quotes, backslashes or control characters.
     public mutating func key(_ name: StaticString) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { name in
             assert(name.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-            bytes.append(contentsOf: name)
+            reserve(name.count + 4)
+            if needsComma { appendReserved(UInt8(ascii: ",")) }
+            appendReserved(UInt8(ascii: "\""))
+            appendReserved(name)
+            appendReserved(UInt8(ascii: "\""))
+            appendReserved(UInt8(ascii: ":"))
         }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
     /// An object key from data (a tag name, say), escaped like any string.
     public mutating func key(_ name: String) {
         string(name)
-        bytes.append(UInt8(ascii: ":"))
+        append(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -90,12 +108,12 @@ public struct JSONWriter: Sendable {
 
     public mutating func null() {
         separate()
-        appendASCII("null")
+        append("null")
     }
 
     public mutating func bool(_ value: Bool) {
         separate()
-        appendASCII(value ? "true" : "false")
+        append(value ? "true" : "false")
     }
 
     public mutating func integer(_ value: Int) {
@@ -104,7 +122,8 @@ public struct JSONWriter: Sendable {
 
     public mutating func integer(_ value: Int64) {
         separate()
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        reserve(20)  // "-9223372036854775808"
+        if value < 0 { appendReserved(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits = 1
         var rest = magnitude
@@ -112,16 +131,13 @@ public struct JSONWriter: Sendable {
             rest /= 10
             digits += 1
         }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            var index = start + digits - 1
-            repeat {
-                buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-                index -= 1
-            } while magnitude > 0
-        }
+        count += digits
+        var index = count - 1
+        repeat {
+            storage[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+            index -= 1
+        } while magnitude > 0
     }
 
     /// A number in Swift's shortest round-trip spelling (`0.1`, `1e-07`, `797000000.123456`),
@@ -136,7 +152,7 @@ public struct JSONWriter: Sendable {
         }
         separate()
         var text = value.description
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        text.withUTF8 { append($0) }
     }
 
     /// A date as `JSONEncoder`'s default strategy writes it (and `JSONDecoder`'s reads it):
@@ -151,12 +167,10 @@ public struct JSONWriter: Sendable {
     /// U+2028/U+2029 (valid in JSON) and `/` (which `JSONEncoder` escapes, needlessly).
     public mutating func string(_ value: String) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        let done: Void? = value.utf8.withContiguousStorageIfAvailable { appendEscaped($0) }
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { appendQuoted($0) }
         if done == nil {
-            Array(value.utf8).withUnsafeBufferPointer { appendEscaped($0) }
+            Array(value.utf8).withUnsafeBufferPointer { appendQuoted($0) }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     public mutating func strings(_ values: [String]) {
@@ -189,45 +203,89 @@ public struct JSONWriter: Sendable {
 
     @inline(__always)
     private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { append(UInt8(ascii: ",")) }
         needsComma = true
     }
 
-    private mutating func appendASCII(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    /// Makes room for `extra` more bytes, doubling the buffer as `Array` would.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(to: count + extra) }
     }
 
-    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+    private mutating func grow(to needed: Int) {
+        let newCapacity = max(needed, capacity * 2)
+        let newStorage = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newStorage.update(from: storage, count: count)
+        storage.deallocate()
+        storage = newStorage
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8) {
+        reserve(1)
+        appendReserved(byte)
+    }
+
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count)
+        appendReserved(bytes)
+    }
+
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { append($0) }
+    }
+
+    /// Only after `reserve` has made room.
+    @inline(__always)
+    private mutating func appendReserved(_ byte: UInt8) {
+        storage[count] = byte
+        count += 1
+    }
+
+    /// Only after `reserve` has made room.
+    @inline(__always)
+    private mutating func appendReserved(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        (storage + count).update(from: base, count: bytes.count)
+        count += bytes.count
+    }
+
+    /// The string in quotes, escaped; room for it unescaped is made once up front.
+    private mutating func appendQuoted(_ utf8: UnsafeBufferPointer<UInt8>) {
+        reserve(utf8.count + 2)
+        appendReserved(UInt8(ascii: "\""))
         var pending = 0  // start of the bytes not yet copied
         for index in utf8.indices {
             let byte = utf8[index]
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            if pending < index {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[pending..<index]))
-            }
+            append(UnsafeBufferPointer(rebasing: utf8[pending..<index]))
             appendEscape(for: byte)
             pending = index + 1
         }
-        if pending < utf8.count {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[pending...]))
-        }
+        append(UnsafeBufferPointer(rebasing: utf8[pending...]))
+        append(UInt8(ascii: "\""))
     }
 
     private mutating func appendEscape(for byte: UInt8) {
-        bytes.append(UInt8(ascii: "\\"))
+        reserve(6)
+        appendReserved(UInt8(ascii: "\\"))
         switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
-        case 0x0A: bytes.append(UInt8(ascii: "n"))
-        case 0x0D: bytes.append(UInt8(ascii: "r"))
-        case 0x09: bytes.append(UInt8(ascii: "t"))
-        case 0x08: bytes.append(UInt8(ascii: "b"))
-        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): appendReserved(byte)
+        case 0x0A: appendReserved(UInt8(ascii: "n"))
+        case 0x0D: appendReserved(UInt8(ascii: "r"))
+        case 0x09: appendReserved(UInt8(ascii: "t"))
+        case 0x08: appendReserved(UInt8(ascii: "b"))
+        case 0x0C: appendReserved(UInt8(ascii: "f"))
         default:
             let hex: StaticString = "0123456789abcdef"
-            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+            appendReserved(UInt8(ascii: "u"))
+            appendReserved(UInt8(ascii: "0"))
+            appendReserved(UInt8(ascii: "0"))
             hex.withUTF8Buffer { hex in
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0x0F)])
+                appendReserved(hex[Int(byte >> 4)])
+                appendReserved(hex[Int(byte & 0x0F)])
             }
         }
     }
