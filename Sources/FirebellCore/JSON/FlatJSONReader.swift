@@ -11,6 +11,8 @@ struct FlatJSONReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
+    /// - Parameter bytes: valid UTF-8, as a `String`'s always is: strings are cut from it
+    ///   at ASCII quotes and backslashes only, and so stay valid without checking.
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
