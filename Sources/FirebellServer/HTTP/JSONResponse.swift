@@ -1,3 +1,4 @@
+import FirebellCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -13,6 +14,24 @@ enum JSONResponse {
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `{"id": …}`, `{"ids": […]}` or `{}`: the answer to every stored event, written without an encoder.
+    static func ids(_ ids: [String], asList: Bool, headers: HTTPFields = [:]) -> Response {
+        var writer = JSONWriter(reservingCapacity: 16 + ids.count * 40)
+        writer.beginObject()
+        if asList {
+            writer.key("ids")
+            writer.strings(ids)
+        } else if let id = ids.first {
+            writer.key("id")
+            writer.string(id)
+        }
+        writer.endObject()
+        var fields = headers
+        fields[.contentType] = "application/json"
+        let bytes = (try? writer.finish()) ?? Array("{}".utf8)
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func error(_ status: HTTPResponse.Status, _ detail: String, headers: HTTPFields = [:]) -> Response {

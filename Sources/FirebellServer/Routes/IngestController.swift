@@ -39,10 +39,7 @@ struct IngestController: Sendable {
         _ = try await accept(events, project: project, rules: rules, now: now)
         // A JSON array is a batch even with one event in it; the client reads "ids".
         let isArray = bytes.first(where: { ![0x20, 0x0a, 0x0d, 0x09].contains($0) }) == UInt8(ascii: "[")
-        if events.count == 1, !isArray {
-            return JSONResponse.ok(["id": events[0].eventID])
-        }
-        return JSONResponse.ok(["ids": events.map(\.eventID)])
+        return JSONResponse.ids(events.map(\.eventID), asList: events.count != 1 || isArray)
     }
 
     /// Rate-limits, fingerprints and writes `events`; returns once they are committed.

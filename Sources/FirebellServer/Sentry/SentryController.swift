@@ -103,8 +103,7 @@ struct SentryController: Sendable {
             _ = try await ingest.accept(contents.events, project: project, rules: rules, now: now)
         }
         let id = contents.events.first?.eventID ?? envelope.header.eventID
-        let answer: [String: String] = id.map { ["id": $0] } ?? [:]
-        return JSONResponse.ok(answer, headers: [Self.rateLimitsHeader: Self.notStored])
+        return JSONResponse.ids(id.map { [$0] } ?? [], asList: false, headers: [Self.rateLimitsHeader: Self.notStored])
     }
 
     private func store(_ body: [UInt8], request: Request, project: ProjectConfig) async throws -> Response {
@@ -118,6 +117,6 @@ struct SentryController: Sendable {
         }
         let rules = firebell.rules.withLock { $0 }
         _ = try await ingest.accept([event], project: project, rules: rules, now: now)
-        return JSONResponse.ok(["id": event.eventID])
+        return JSONResponse.ids([event.eventID], asList: false)
     }
 }

@@ -387,15 +387,17 @@ public final class SQLiteStore: Store {
 
     // MARK: Coding
 
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    /// The JSON kept in a TEXT column, written by hand (`JSONWritable`): the store writes
+    /// an event, its issue and maybe an alert for every event it takes.
+    static func encode(_ value: some JSONWritable) throws -> String {
+        try value.jsonText()
     }
 
     static func decodeIssue(_ row: SQLiteRow) throws -> Issue {
         guard let id = row.column("id")?.integer, let data = row.column("data")?.string else {
             throw StoreError("issue row without id or data")
         }
-        var issue = try JSONDecoder().decode(Issue.self, from: Data(data.utf8))
+        var issue = try Issue(jsonText: data)
         issue.id = Int64(id)
         return issue
     }
@@ -408,7 +410,7 @@ public final class SQLiteStore: Store {
             id: Int64(id),
             issueID: Int64(row.column("issue_id")?.integer ?? 0),
             channel: row.column("channel")?.string ?? "",
-            alert: try JSONDecoder().decode(Alert.self, from: Data(alertJSON.utf8)),
+            alert: try Alert(jsonText: alertJSON),
             status: row.column("status")?.string.flatMap(DeliveryStatus.init(rawValue:)) ?? .pending,
             attempts: row.column("attempts")?.integer ?? 0,
             nextAttemptAt: Date(timeIntervalSince1970: row.column("next_attempt_at")?.double ?? 0),
