@@ -2,10 +2,20 @@ import Hummingbird
 
 extension Request {
     /// The token of `Authorization: Bearer <token>`, if that is what was sent.
+    ///
+    /// Read on every ingest request, so by bytes rather than through Foundation's
+    /// `CharacterSet` trimming (which a profile showed at ~1 % of the daemon).
     var bearerToken: String? {
         guard let header = headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return parts[1].trimmingCharacters(in: .whitespaces)
+        let bytes = header.utf8
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")),
+              String(header[..<space]).lowercased() == "bearer"
+        else { return nil }
+        let rest = bytes[bytes.index(after: space)...]
+        guard let first = rest.firstIndex(where: { !isBlank($0) }), let last = rest.lastIndex(where: { !isBlank($0) }) else {
+            return ""
+        }
+        return String(header[first...last])
     }
 }
