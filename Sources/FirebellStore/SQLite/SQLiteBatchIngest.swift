@@ -30,6 +30,11 @@ struct SQLiteBatchIngest {
         var fingerprint: String
     }
 
+    private struct IssueUser: Hashable {
+        var issueID: Int64
+        var user: String
+    }
+
     /// What the batch knows about one issue while deciding.
     private struct IssueState {
         var issue: Issue?
@@ -183,20 +188,26 @@ struct SQLiteBatchIngest {
                 }
             }
         }
-        let users = Array(Set(items.compactMap(\.event.userKey)))
-        guard !users.isEmpty else { return }
-        for idPart in ids.chunked(Self.chunk / 2) {
-            for userPart in users.chunked(Self.chunk / 2) {
-                let rows = try await connection.query(
-                    """
-                    SELECT issue_id, user_key FROM issue_users
-                    WHERE issue_id IN (\(marks(idPart.count))) AND user_key IN (\(marks(userPart.count)))
-                    """,
-                    idPart.map { .integer(Int($0)) } + userPart.map { .text($0) })
-                for row in rows {
-                    if let id = row.column("issue_id")?.integer, let key = keysByID[Int64(id)], let user = row.column("user_key")?.string {
-                        states[key]?.knownUsers.insert(user)
-                    }
+        // The (issue, user) pairs of the batch, each looked up on the primary key. (Two
+        // IN lists would probe every issue with every user: 64 × 64 lookups a batch.)
+        var pairs = Set<IssueUser>()
+        for item in items {
+            guard let user = item.event.userKey,
+                  let id = states[IssueKey(projectID: item.projectID, fingerprint: item.fingerprint)]?.issue?.id
+            else { continue }
+            pairs.insert(IssueUser(issueID: id, user: user))
+        }
+        for part in Array(pairs).chunked(Self.chunk / 2) {
+            let rows = try await connection.query(
+                """
+                WITH pairs(issue_id, user_key) AS (VALUES \(tuples(part.count, 2)))
+                SELECT known.issue_id, known.user_key FROM pairs CROSS JOIN issue_users AS known
+                ON known.issue_id = pairs.issue_id AND known.user_key = pairs.user_key
+                """,
+                part.flatMap { [SQLiteData.integer(Int($0.issueID)), .text($0.user)] })
+            for row in rows {
+                if let id = row.column("issue_id")?.integer, let key = keysByID[Int64(id)], let user = row.column("user_key")?.string {
+                    states[key]?.knownUsers.insert(user)
                 }
             }
         }
