@@ -131,6 +131,38 @@ struct JSONReaderTests {
         }
     }
 
+    /// Strings are scanned eight bytes at a time: every length, with an escape, a
+    /// control character, a non-ASCII character or invalid UTF-8 at every position, both
+    /// where the text ends with the string and where more follows, read as JSONDecoder reads them.
+    @Test func scansStringsOfEveryLengthAndEveryPosition() throws {
+        let letters = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+        let inserts: [[UInt8]] = [Array(#"\n"#.utf8), Array(#"\""#.utf8), [0x01], [0x1f], Array("é".utf8), Array("😀".utf8), [0xff], [0xc3]]
+        for length in 0...20 {
+            for position in 0...length {
+                for insert in inserts + [[]] {
+                    let content = letters[..<position] + insert + letters[position..<length]
+                    let quoted = [UInt8(ascii: "\"")] + content + [UInt8(ascii: "\"")]
+                    let expected = try? JSONDecoder().decode([String].self, from: Data([UInt8(ascii: "[")] + quoted + Array(#", "x"]"#.utf8)))[0]
+                    for text in [quoted, Array("[".utf8) + quoted + Array(#", "x"]"#.utf8)] {
+                        let actual = try? JSONReader.withReader(text[...]) { reader throws(JSONReader.Failure) in
+                            guard try reader.peek() == .array else { return try reader.readString() }
+                            try reader.beginArray()
+                            _ = try reader.nextElement()
+                            let string = try reader.readString()
+                            while try reader.nextElement() { try reader.skip() }
+                            return string
+                        }
+                        #expect(actual.map { Array($0.utf8) } == expected.map { Array($0.utf8) }, "\(text)")
+                        // A skipped string ends where a read one does, or both fail (UTF-8 aside).
+                        if insert.first.map({ $0 < 0x80 }) ?? true {
+                            #expect(skips(text) == (actual != nil), "\(text)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: - Keys
 
     @Test func keysCompareAsBytesAgainstNames() throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 extension JSONReader {
     /// An object key. Plain ASCII keys (nearly all) stay bytes in the text and compare
     /// without allocating; keys with escapes or other characters are decoded.
@@ -38,7 +40,8 @@ extension JSONReader {
             let expected = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
             switch key.text {
             case .ascii(let bytes):
-                return bytes.count == expected.count && bytes.elementsEqual(expected)
+                return bytes.count == expected.count
+                    && (bytes.isEmpty || memcmp(bytes.baseAddress!, expected.baseAddress!, bytes.count) == 0)
             case .decoded(let string):
                 return string.utf8.elementsEqual(expected)
             }

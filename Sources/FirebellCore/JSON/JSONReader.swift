@@ -106,27 +106,37 @@ struct JSONReader {
 
     /// Consumes the next value, whatever it is, checking its syntax but decoding nothing.
     mutating func skip() throws(Failure) {
-        switch try peek() {
-        case .object:
+        switch try nextByte() {
+        case UInt8(ascii: "\""):
+            try skipString()
+        case UInt8(ascii: "{"):
             try beginObject()
             while try nextMember(closing: UInt8(ascii: "}")) {
                 try skipString()
                 try expect(UInt8(ascii: ":"))
-                try skip()
+                try skipMember()
             }
-        case .array:
+        case UInt8(ascii: "["):
             try beginArray()
             while try nextMember(closing: UInt8(ascii: "]")) {
-                try skip()
+                try skipMember()
             }
-        case .string:
-            try skipString()
-        case .number:
-            _ = try readNumber()
-        case .bool:
+        case UInt8(ascii: "t"), UInt8(ascii: "f"):
             _ = try readBool()
-        case .null:
+        case UInt8(ascii: "n"):
             try readNull()
+        default:
+            _ = try readNumber()
+        }
+    }
+
+    /// `skip()` for a member of a container being skipped, strings (most of them) without a call.
+    @inline(__always)
+    private mutating func skipMember() throws(Failure) {
+        if try nextByte() == UInt8(ascii: "\"") {
+            try skipString()
+        } else {
+            try skip()
         }
     }
 
@@ -164,6 +174,7 @@ struct JSONReader {
     }
 
     /// Consumes the comma before a member, or the closing bracket; rejects trailing commas.
+    @inline(__always)
     private mutating func nextMember(closing: UInt8) throws(Failure) -> Bool {
         let byte = try nextByte()
         if byte == closing {
@@ -189,24 +200,20 @@ struct JSONReader {
     mutating func readString() throws(Failure) -> String {
         try expect(UInt8(ascii: "\""))
         let start = offset
-        var isASCII = true
-        while offset < bytes.count {
-            let byte = bytes[offset]
-            if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeBufferPointer(rebasing: bytes[start..<offset])
-                offset += 1
-                if isASCII { return String(decoding: raw, as: UTF8.self) }
-                guard let text = String(validating: raw, as: UTF8.self) else { throw failure("invalid UTF-8 in a string") }
-                return text
-            }
-            if byte == UInt8(ascii: "\\") {
-                return try readEscapedString(from: start)
-            }
-            guard byte >= 0x20 else { throw failure("control character in a string") }
-            if byte >= 0x80 { isASCII = false }
+        let run = plainRun(from: start)
+        offset = run.end
+        guard offset < bytes.count else { throw failure("unterminated string") }
+        switch bytes[offset] {
+        case UInt8(ascii: "\""):
+            let raw = UnsafeBufferPointer(rebasing: bytes[start..<offset])
             offset += 1
+            if run.isASCII { return String(decoding: raw, as: UTF8.self) }
+            return try string(raw)
+        case UInt8(ascii: "\\"):
+            return try readEscapedString(from: start)
+        default:
+            throw failure("control character in a string")
         }
-        throw failure("unterminated string")
     }
 
     /// The rest of a string from its first backslash; `start` is just past the opening quote.
@@ -219,8 +226,7 @@ struct JSONReader {
                 offset += 1
                 // Escapes only ever add whole UTF-8 sequences, so checking the result
                 // checks the raw stretches between them, as JSONDecoder does one by one.
-                guard let text = String(validating: utf8, as: UTF8.self) else { throw failure("invalid UTF-8 in a string") }
-                return text
+                return try utf8.withUnsafeBufferPointer { buffer throws(Failure) in try string(buffer) }
             case UInt8(ascii: "\\"):
                 try readEscape(into: &utf8)
             case ..<0x20:
@@ -231,6 +237,30 @@ struct JSONReader {
             }
         }
         throw failure("unterminated string")
+    }
+
+    /// Checked UTF-8 as a `String`. ASCII, the common case, is checked here eight bytes at
+    /// a time; the rest by the standard library, as `JSONDecoder` checks it.
+    private func string(_ utf8: UnsafeBufferPointer<UInt8>) throws(Failure) -> String {
+        if Self.isASCII(utf8) {
+            return String(decoding: utf8, as: UTF8.self)
+        }
+        guard let text = String(validating: utf8, as: UTF8.self) else { throw failure("invalid UTF-8 in a string") }
+        return text
+    }
+
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        var bits: UInt64 = 0
+        while index + 8 <= bytes.count {
+            bits |= UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
+            index += 8
+        }
+        while index < bytes.count {
+            bits |= UInt64(bytes[index])
+            index += 1
+        }
+        return bits & 0x8080_8080_8080_8080 == 0
     }
 
     /// One escape sequence, from its backslash, appended as UTF-8.
@@ -290,38 +320,68 @@ struct JSONReader {
     private mutating func readKey() throws(Failure) -> Key {
         try expect(UInt8(ascii: "\""))
         let start = offset
-        while offset < bytes.count {
-            let byte = bytes[offset]
-            if byte == UInt8(ascii: "\"") {
-                offset += 1
-                return Key(ascii: UnsafeBufferPointer(rebasing: bytes[start..<offset - 1]))
-            }
-            guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else {
-                offset = start - 1
-                return Key(decoded: try readString())
-            }
-            offset += 1
+        let run = plainRun(from: start)
+        offset = run.end
+        guard offset < bytes.count else { throw failure("unterminated string") }
+        let raw = UnsafeBufferPointer(rebasing: bytes[start..<offset])
+        guard bytes[offset] == UInt8(ascii: "\""), run.isASCII else {
+            offset = start - 1
+            return Key(decoded: try readString())
         }
-        throw failure("unterminated string")
+        offset += 1
+        return Key(ascii: raw)
     }
 
     /// A string consumed unread: escapes and control characters are checked, UTF-8 is not.
+    @inline(__always)
     private mutating func skipString() throws(Failure) {
         try expect(UInt8(ascii: "\""))
-        while offset < bytes.count {
-            let byte = bytes[offset]
-            if byte == UInt8(ascii: "\"") {
+        while true {
+            offset = plainRun(from: offset).end
+            guard offset < bytes.count else { throw failure("unterminated string") }
+            switch bytes[offset] {
+            case UInt8(ascii: "\""):
                 offset += 1
                 return
-            }
-            if byte == UInt8(ascii: "\\") {
+            case UInt8(ascii: "\\"):
                 try skipEscape()
-            } else {
-                guard byte >= 0x20 else { throw failure("control character in a string") }
-                offset += 1
+            default:
+                throw failure("control character in a string")
             }
         }
-        throw failure("unterminated string")
+    }
+
+    /// Where the run of plain string bytes from `start` ends (at the first `"`, backslash
+    /// or control character, or at the end of the text) and whether it is all ASCII.
+    /// Eight bytes at a time: strings are most of what a reader goes through.
+    @inline(__always)
+    private func plainRun(from start: Int) -> (end: Int, isASCII: Bool) {
+        var index = start
+        var seen: UInt64 = 0
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+            // Flags bytes below 0x20, and bytes that are zero once the quote or the
+            // backslash is xored away: the "has less than" test, whose lowest flag is exact.
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5c)
+            let flags = ((word &- ones &* 0x20) & ~word | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs
+            if flags != 0 {
+                let stop = flags.trailingZeroBitCount / 8
+                seen |= stop == 0 ? 0 : word & (UInt64.max >> (64 - 8 * stop))
+                return (index + stop, seen & highs == 0)
+            }
+            seen |= word
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            seen |= UInt64(byte)
+            index += 1
+        }
+        return (index, seen & highs == 0)
     }
 
     private mutating func skipEscape() throws(Failure) {
@@ -385,7 +445,15 @@ struct JSONReader {
     // MARK: - Bytes
 
     /// The next byte after whitespace, not consumed; fails at the end of the text.
+    @inline(__always)
     private mutating func nextByte() throws(Failure) -> UInt8 {
+        if offset < bytes.count, bytes[offset] > 0x20 {
+            return bytes[offset]
+        }
+        return try nextByteAfterWhitespace()
+    }
+
+    private mutating func nextByteAfterWhitespace() throws(Failure) -> UInt8 {
         while offset < bytes.count {
             switch bytes[offset] {
             case 0x20, 0x0a, 0x0d, 0x09: offset += 1
@@ -395,6 +463,7 @@ struct JSONReader {
         throw failure("unexpected end of the text")
     }
 
+    @inline(__always)
     private mutating func expect(_ byte: UInt8) throws(Failure) {
         guard try nextByte() == byte else { throw failure("unexpected byte") }
         offset += 1
