@@ -101,6 +101,21 @@ struct GenericEventFastPathTests {
         }
     }
 
+    /// NDJSON's lines are numbered in error messages as `split` numbered them.
+    @Test func linesAreNumberedAsSplitNumbersThem() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let body = (0..<Int.random(in: 0...12, using: &generator)).map { _ in
+                Array("\n \r\tx{".utf8).randomElement(using: &generator)!
+            }
+            let expected = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+                .enumerated().filter { !$0.element.allSatisfy { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 } }
+            let lines = GenericEventDecoder.nonBlankLines(body)
+            #expect(lines.map(\.offset) == expected.map(\.offset), "\(body)")
+            #expect(lines.map { Array($0.element) } == expected.map { Array($0.element) }, "\(body)")
+        }
+    }
+
     @Test(arguments: 0..<fixtures.count)
     func variationsReadTheSameOrFallBack(fixture: Int) throws {
         let base = try TestJSON(Array(Self.fixtures[fixture].utf8))
