@@ -34,7 +34,7 @@ struct JSONReader {
     }
 
     /// What the next value is, judged by its first byte.
-    enum Kind: Equatable {
+    enum Kind {
         case object, array, string, number, bool, null
     }
 
