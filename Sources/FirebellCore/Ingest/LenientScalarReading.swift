@@ -40,14 +40,7 @@ extension JSONReader {
         if let integer = number.int64 {
             return Timestamps.parse(String(integer))
         }
-        guard !number.hasExponent, let seconds = number.double else { throw failure("a timestamp number not worth the risk") }
+        guard !number.hasExponent, let seconds = number.double else { throw failure("a timestamp with an exponent, or out of range") }
         return Date(timeIntervalSince1970: seconds)
-    }
-
-    /// Consumes a `null` if one is next: `decodeIfPresent`'s test.
-    mutating func skipNull() throws(Failure) -> Bool {
-        guard try peek() == .null else { return false }
-        try readNull()
-        return true
     }
 }

@@ -95,6 +95,13 @@ struct JSONReader {
         try expectWord("null")
     }
 
+    /// Consumes a `null` if one is next: `decodeIfPresent`'s test.
+    mutating func skipNull() throws(Failure) -> Bool {
+        guard try peek() == .null else { return false }
+        try readNull()
+        return true
+    }
+
     mutating func readBool() throws(Failure) -> Bool {
         if try nextByte() == UInt8(ascii: "t") {
             try expectWord("true")
