@@ -131,6 +131,10 @@ struct UserPayload: Decodable {
 struct LenientString: Decodable {
     var value: String
 
+    init(_ value: String) {
+        self.value = value
+    }
+
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let string = try? c.decode(String.self) {

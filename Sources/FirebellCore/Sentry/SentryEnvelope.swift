@@ -76,18 +76,17 @@ public struct SentryEnvelope: Sendable, Equatable {
     /// including at the very end, which Relay would reject.
     public static func parse(_ body: [UInt8]) throws(IngestError) -> SentryEnvelope {
         var reader = SentryEnvelopeReader(body: body)
-        let decoder = JSONDecoder()
 
         let headerLine = reader.line()
         if headerLine.allSatisfy(SentryEnvelopeReader.isSpace) {
             throw IngestError("empty envelope: the body must start with a JSON header line, e.g. {\"event_id\":\"…\"}")
         }
-        let header = try decodeHeader(headerLine, decoder: decoder)
+        let header = try decodeHeader(headerLine)
 
         var items: [Item] = []
         while reader.skipBlankLines() {
             let number = items.count + 1
-            let itemHeader = try decodeItemHeader(reader.line(), number: number, decoder: decoder)
+            let itemHeader = try decodeItemHeader(reader.line(), number: number)
             let payload: ArraySlice<UInt8>
             if let length = itemHeader.length {
                 payload = try reader.payload(length: length, item: number)
@@ -101,10 +100,10 @@ public struct SentryEnvelope: Sendable, Equatable {
         return SentryEnvelope(header: header, items: items)
     }
 
-    private static func decodeHeader(_ line: ArraySlice<UInt8>, decoder: JSONDecoder) throws(IngestError) -> Header {
+    private static func decodeHeader(_ line: ArraySlice<UInt8>) throws(IngestError) -> Header {
         let wire: HeaderWire
         do {
-            wire = try decodeObject(HeaderWire.self, line, decoder: decoder)
+            wire = try decodeObject(HeaderWire.self, line)
         } catch {
             throw IngestError("envelope header \(error.message)")
         }
@@ -118,12 +117,10 @@ public struct SentryEnvelope: Sendable, Equatable {
         return Header(eventID: eventID, dsn: wire.dsn, sentAt: wire.sentAt)
     }
 
-    private static func decodeItemHeader(
-        _ line: ArraySlice<UInt8>, number: Int, decoder: JSONDecoder
-    ) throws(IngestError) -> ItemHeaderWire {
+    private static func decodeItemHeader(_ line: ArraySlice<UInt8>, number: Int) throws(IngestError) -> ItemHeaderWire {
         let wire: ItemHeaderWire
         do {
-            wire = try decodeObject(ItemHeaderWire.self, line, decoder: decoder)
+            wire = try decodeObject(ItemHeaderWire.self, line)
         } catch {
             throw IngestError("envelope item \(number): header \(error.message)")
         }
@@ -133,9 +130,10 @@ public struct SentryEnvelope: Sendable, Equatable {
         return wire
     }
 
-    /// Decodes one header line; the error message continues "envelope header …".
-    private static func decodeObject<T: Decodable>(
-        _ type: T.Type, _ line: ArraySlice<UInt8>, decoder: JSONDecoder
+    /// Decodes one header line, on the fast path when it can; the error message continues
+    /// "envelope header …".
+    private static func decodeObject<T: Decodable & JSONReadable>(
+        _ type: T.Type, _ line: ArraySlice<UInt8>
     ) throws(IngestError) -> T {
         guard let first = line.first(where: { !SentryEnvelopeReader.isSpace($0) }) else {
             throw IngestError("is missing: expected a JSON object line")
@@ -143,36 +141,15 @@ public struct SentryEnvelope: Sendable, Equatable {
         guard first == UInt8(ascii: "{") else {
             throw IngestError("is not valid JSON: expected an object, got \(SentryEnvelopeReader.describe(first))")
         }
+        if let read = try? JSONReader.read(T.self, from: line) {
+            return read
+        }
         do {
-            return try decoder.decode(T.self, from: Data(line))
+            return try JSONDecoder().decode(T.self, from: Data(line))
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
             throw IngestError("is not valid JSON: \(GenericEventDecoder.describe(DecodingError.dataCorrupted(context)))")
         } catch {
             throw IngestError("is not valid: \(GenericEventDecoder.describe(error))")
         }
-    }
-}
-
-/// The envelope header as sent; strings must be strings (the docs allow rejecting
-/// an envelope whose known headers have the wrong type).
-private struct HeaderWire: Decodable {
-    var eventID: String?
-    var dsn: String?
-    var sentAt: String?
-
-    enum CodingKeys: String, CodingKey {
-        case eventID = "event_id", dsn, sentAt = "sent_at"
-    }
-}
-
-/// An item header as sent: `type` is required, `length` optional (`null` = absent).
-private struct ItemHeaderWire: Decodable {
-    var type: String
-    var length: Int?
-    var contentType: String?
-    var filename: String?
-
-    enum CodingKeys: String, CodingKey {
-        case type, length, contentType = "content_type", filename
     }
 }

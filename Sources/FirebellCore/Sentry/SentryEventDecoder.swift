@@ -72,7 +72,18 @@ public struct SentryEventDecoder: Sendable {
         event(from: try Self.payload(storeBody, position: "event"), headerID: nil, receivedAt: receivedAt, makeID: makeID)
     }
 
+    /// The fast path (`JSONReader`) where it is sure, else `decodePayload`. A payload the
+    /// fast path reads is a JSON object, so `decodePayload`'s first checks would pass.
     private static func payload(_ bytes: [UInt8], position: String) throws(IngestError) -> SentryEventPayload {
+        if let payload = try? JSONReader.read(SentryEventPayload.self, from: bytes[...]) {
+            return payload
+        }
+        return try decodePayload(bytes, position: position)
+    }
+
+    /// The Codable path, `JSONDecoder`'s: it decides every payload the fast path leaves,
+    /// and says what is wrong with those it rejects.
+    static func decodePayload(_ bytes: [UInt8], position: String) throws(IngestError) -> SentryEventPayload {
         guard let first = bytes.first(where: { !($0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09) }) else {
             throw IngestError("\(position): empty payload; expected one JSON event")
         }
@@ -86,7 +97,7 @@ public struct SentryEventDecoder: Sendable {
         }
     }
 
-    private func event(from payload: SentryEventPayload, headerID: String?, receivedAt: Date, makeID: () -> String) -> Event {
+    func event(from payload: SentryEventPayload, headerID: String?, receivedAt: Date, makeID: () -> String) -> Event {
         let exception = Self.exception(payload.exceptions)
         var message = Self.message(payload.logentry) ?? Self.message(payload.message)
         let entry = payload.logentry ?? payload.message

@@ -1,0 +1,37 @@
+/// The keys of an object that a fast path reads, numbered by their raw values
+/// (below 64); `JSONReader.nextField` skips the values under any other key.
+protocol JSONField: RawRepresentable where RawValue == Int {
+    init?(key: JSONReader.Key)
+}
+
+extension JSONReader {
+    /// The fields of one object read so far.
+    ///
+    /// A known key that comes twice makes the fast path give up: `JSONDecoder` keeps
+    /// the first today, older Foundations kept the last, and the fast path bets on neither.
+    struct Fields<Field: JSONField> {
+        fileprivate var seen: UInt64 = 0
+    }
+
+    /// Consumes `{`; then call `nextField` until it returns `nil`.
+    mutating func beginObject<Field>(_ field: Field.Type) throws(Failure) -> Fields<Field> {
+        try beginObject()
+        return Fields()
+    }
+
+    /// The next known field, ready for its value to be read; `nil` once the object's
+    /// `}` is consumed.
+    mutating func nextField<Field>(_ fields: inout Fields<Field>) throws(Failure) -> Field? {
+        while let key = try nextKey() {
+            guard let field = Field(key: key) else {
+                try skip()
+                continue
+            }
+            let bit: UInt64 = 1 << UInt64(field.rawValue)
+            guard fields.seen & bit == 0 else { throw failure("a key comes twice") }
+            fields.seen |= bit
+            return field
+        }
+        return nil
+    }
+}
