@@ -85,6 +85,12 @@ public final class IngestWriter: Service, Sendable {
     }
 
     public func run() async throws {
+        await withTaskExecutorPreference(store.writerExecutor) {
+            await writeUntilShutdown()
+        }
+    }
+
+    private func writeUntilShutdown() async {
         // Answers wait for their batch's sync in this group, while the loop writes the next batch.
         await withDiscardingTaskGroup { answers in
             await withGracefulShutdownHandler {
@@ -115,7 +121,8 @@ public final class IngestWriter: Service, Sendable {
             }
             if batch.isEmpty { return }
             guard let outcomes = await write(batch) else { continue }
-            answers.addTask { await self.answer(batch, outcomes) }
+            // Not on the writer's executor: answering is the request handlers' business.
+            answers.addTask(executorPreference: globalConcurrentExecutor) { await self.answer(batch, outcomes) }
         }
     }
 

@@ -152,6 +152,8 @@ public struct IssueQuery: Sendable {
 ///   seconds; a caller that dies leaves the row due again after the lease
 ///   (at-least-once), so several nodes can share one outbox.
 extension Store {
+    public var writerExecutor: (any TaskExecutor)? { nil }
+
     /// Writes a batch without claiming its outbox rows; the outcomes only.
     public func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome] {
         try await ingest(items, processor: processor, claim: nil).outcomes
@@ -180,6 +182,9 @@ public protocol Store: Sendable {
     func ingest(_ items: [IngestItem], processor: IssueProcessor, claim: OutboxClaim?) async throws -> IngestResult
     /// Returns once everything committed before the call is on stable storage.
     func sync() async throws
+    /// Where the single ingest writer should run, if the store has a thread of its own
+    /// (see `SQLiteThread`); nil: anywhere.
+    var writerExecutor: (any TaskExecutor)? { get }
 
     func issues(_ query: IssueQuery) async throws -> [Issue]
     func issue(id: Int64) async throws -> Issue?

@@ -1,6 +1,7 @@
 import FirebellCore
 import Foundation
 import Logging
+import NIOPosix
 import SQLiteNIO
 
 /// The embedded default store: one SQLite file in WAL mode.
@@ -13,16 +14,21 @@ import SQLiteNIO
 /// so the writer answers a 200 after the sync while already writing the next batch.
 public final class SQLiteStore: Store {
     private let connection: SQLiteConnection
+    private let thread: SQLiteThread
     private let access = SerialAccess()
     /// nil for an in-memory database.
     private let wal: WALSync?
     private let logger: Logger
 
-    private init(connection: SQLiteConnection, wal: WALSync?, logger: Logger) {
+    private init(connection: SQLiteConnection, thread: SQLiteThread, wal: WALSync?, logger: Logger) {
         self.connection = connection
+        self.thread = thread
         self.wal = wal
         self.logger = logger
     }
+
+    /// The connection's own thread: the ingest writer runs there (`SQLiteThread`).
+    public var writerExecutor: (any TaskExecutor)? { thread }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// `":memory:"` opens a private in-memory database.
@@ -31,14 +37,24 @@ public final class SQLiteStore: Store {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let connection = try await SQLiteConnection.open(storage: path == ":memory:" ? .memory : .file(path: path), logger: logger)
+        let thread = SQLiteThread()
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(
+                storage: path == ":memory:" ? .memory : .file(path: path), threadPool: thread.pool, logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any())
+        } catch {
+            try? await thread.shutdown()
+            throw error
+        }
         do {
             try await prepare(connection, logger: logger)
             // The connection has read the database in WAL mode, so its WAL file exists.
             let wal = path == ":memory:" ? nil : try WALSync(walPath: path + "-wal")
-            return SQLiteStore(connection: connection, wal: wal, logger: logger)
+            return SQLiteStore(connection: connection, thread: thread, wal: wal, logger: logger)
         } catch {
             try? await connection.close()
+            try? await thread.shutdown()
             throw error
         }
     }
@@ -383,6 +399,7 @@ public final class SQLiteStore: Store {
     public func close() async throws {
         try await access.run { try await self.connection.close() }
         try await wal?.close()
+        try await thread.shutdown()
     }
 
     // MARK: Coding
