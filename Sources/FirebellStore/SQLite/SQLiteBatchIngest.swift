@@ -218,19 +218,20 @@ struct SQLiteBatchIngest {
     /// Inserts new issues and updates changed ones in one upsert per chunk; returns every issue's id.
     private func writeIssues(_ issues: [(IssueKey, Issue)]) async throws -> [IssueKey: Int64] {
         var ids: [IssueKey: Int64] = [:]
-        for part in issues.chunked(Self.chunk / 5) {
+        for part in issues.chunked(Self.chunk / 6) {
             var binds: [SQLiteData] = []
             for (key, issue) in part {
                 binds += [
                     .integer(key.projectID), .text(key.fingerprint), .text(issue.status.rawValue),
-                    .float(issue.lastSeen.timeIntervalSince1970), .text(try SQLiteStore.encode(issue)),
+                    .float(issue.lastSeen.timeIntervalSince1970), .integer(SQLiteStore.minute(issue.lastSeen)),
+                    .text(try SQLiteStore.encode(issue)),
                 ]
             }
             let rows = try await connection.query(
                 """
-                INSERT INTO issues (project_id, fingerprint, status, last_seen, data) VALUES \(tuples(part.count, 5))
+                INSERT INTO issues (project_id, fingerprint, status, last_seen, seen_minute, data) VALUES \(tuples(part.count, 6))
                 ON CONFLICT (project_id, fingerprint) DO UPDATE
-                SET status = excluded.status, last_seen = excluded.last_seen, data = excluded.data
+                SET status = excluded.status, last_seen = excluded.last_seen, seen_minute = excluded.seen_minute, data = excluded.data
                 RETURNING id, project_id, fingerprint
                 """, binds)
             for row in rows {

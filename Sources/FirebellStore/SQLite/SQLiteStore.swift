@@ -121,8 +121,11 @@ public final class SQLiteStore: Store {
 
     private func writeIssue(_ issue: Issue) async throws {
         _ = try await connection.query(
-            "UPDATE issues SET status = ?, last_seen = ?, data = ? WHERE id = ?",
-            [.text(issue.status.rawValue), .float(issue.lastSeen.timeIntervalSince1970), .text(try Self.encode(issue)), .integer(Int(issue.id))])
+            "UPDATE issues SET status = ?, last_seen = ?, seen_minute = ?, data = ? WHERE id = ?",
+            [
+                .text(issue.status.rawValue), .float(issue.lastSeen.timeIntervalSince1970), .integer(Self.minute(issue.lastSeen)),
+                .text(try Self.encode(issue)), .integer(Int(issue.id)),
+            ])
     }
 
     // MARK: Issues
@@ -138,7 +141,7 @@ public final class SQLiteStore: Store {
             sql += " AND status = ?"
             binds.append(.text(status.rawValue))
         }
-        sql += " ORDER BY last_seen DESC, id DESC LIMIT ?"
+        sql += " ORDER BY seen_minute DESC, last_seen DESC, id DESC LIMIT ?"
         binds.append(.integer(query.limit))
         let (statement, values) = (sql, binds)
         let rows = try await access.run { try await self.connection.query(statement, values) }
@@ -403,6 +406,11 @@ public final class SQLiteStore: Store {
     }
 
     // MARK: Coding
+
+    /// `issues.seen_minute`: the minute of `last_seen`, what issue lists are indexed by.
+    static func minute(_ date: Date) -> Int {
+        Int((date.timeIntervalSince1970 / 60).rounded(.down))
+    }
 
     /// The JSON kept in a TEXT column, written by hand (`JSONWritable`): the store writes
     /// an event, its issue and maybe an alert for every event it takes.
