@@ -71,7 +71,7 @@ class Profile:
         self.memory_issues = 1_000 if smoke else 100_000
         self.memory_cap = 2 if smoke else 200
         # Events per request in the fill (events.lua's FB_BATCH; 1 = the same requests as (2)).
-        self.memory_batch = 1
+        self.memory_batch = 1 if smoke else 8
         self.memory_settle_cap = 2 if smoke else 30
         self.steady = 1 if smoke else 60
         # (6): issues sent to 50 receivers.
