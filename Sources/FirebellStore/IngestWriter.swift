@@ -84,6 +84,8 @@ public final class IngestWriter: Service, Sendable {
         }
     }
 
+    /// Writes until shutdown, on the store's writer executor if it has one (for SQLite,
+    /// the connection's own thread), so a batch's statements run back to back.
     public func run() async throws {
         await withTaskExecutorPreference(store.writerExecutor) {
             await writeUntilShutdown()
