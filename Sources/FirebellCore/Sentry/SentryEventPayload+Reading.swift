@@ -95,13 +95,7 @@ extension SentryLevelPayload: SentryLenientReadable {
             guard let number = try reader.readNumber().int64 else {
                 throw reader.failure("a level number Int decoding converts its own way")
             }
-            switch number {
-            case ..<20: level = .debug
-            case 20..<30: level = .info
-            case 30..<40: level = .warning
-            case 40..<50: level = .error
-            default: level = .fatal
-            }
+            level = Self.level(loggingNumber: number)
         case .string:
             guard let known = Level(lenient: try reader.readString()) else { return nil }
             level = known

@@ -261,16 +261,21 @@ struct SentryContextsPayload: Decodable {
 struct SentryLevelPayload: Decodable {
     var level: Level
 
+    /// A Python logging level number: below 20 debug, then info, warning, error; 50 and up fatal.
+    static func level(loggingNumber number: Int64) -> Level {
+        switch number {
+        case ..<20: .debug
+        case 20..<30: .info
+        case 30..<40: .warning
+        case 40..<50: .error
+        default: .fatal
+        }
+    }
+
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let number = try? c.decode(Int.self) {
-            switch number {
-            case ..<20: level = .debug
-            case 20..<30: level = .info
-            case 30..<40: level = .warning
-            case 40..<50: level = .error
-            default: level = .fatal
-            }
+            level = Self.level(loggingNumber: Int64(number))
         } else if let known = Level(lenient: try c.decode(String.self)) {
             level = known
         } else {

@@ -8,14 +8,9 @@ extension Request {
     var bearerToken: String? {
         guard let header = headers[.authorization] else { return nil }
         let bytes = header.utf8
-        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         guard let space = bytes.firstIndex(of: UInt8(ascii: " ")),
               String(header[..<space]).lowercased() == "bearer"
         else { return nil }
-        let rest = bytes[bytes.index(after: space)...]
-        guard let first = rest.firstIndex(where: { !isBlank($0) }), let last = rest.lastIndex(where: { !isBlank($0) }) else {
-            return ""
-        }
-        return String(header[first...last])
+        return String(decoding: bytes[bytes.index(after: space)...].trimmingBlanks(), as: UTF8.self)
     }
 }

@@ -23,7 +23,7 @@ enum SentryAuth {
     /// Read on every Sentry request, so by bytes (with Foundation's trimming, then
     /// with Character-wise splitting, it was ~4 % of the daemon under envelope load).
     static func key(inAuthHeader value: String) -> String? {
-        var text = trimmed(Array(value.utf8)[...])
+        var text = Array(value.utf8)[...].trimmingBlanks()
         // "Sentry " (any case) before the pairs, or no scheme and the pairs at once.
         guard text.count > 6, text.prefix(6).map({ $0 | 0x20 }).elementsEqual("sentry".utf8) else { return nil }
         switch text[text.startIndex + 6] {
@@ -33,20 +33,12 @@ enum SentryAuth {
         }
         for part in text.split(separator: UInt8(ascii: ",")) {
             guard let equals = part.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let key = trimmed(part[(equals + 1)...])
-            if trimmed(part[..<equals]).elementsEqual("sentry_key".utf8), !key.isEmpty {
+            let key = part[(equals + 1)...].trimmingBlanks()
+            if part[..<equals].trimmingBlanks().elementsEqual("sentry_key".utf8), !key.isEmpty {
                 return String(decoding: key, as: UTF8.self)
             }
         }
         return nil
-    }
-
-    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else {
-            return bytes[bytes.endIndex...]
-        }
-        return bytes[first...last]
     }
 
     /// The public key of a DSN like `https://<key>@host/1` (a legacy `key:secret` pair gives `key`).

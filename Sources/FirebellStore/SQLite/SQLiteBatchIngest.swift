@@ -224,7 +224,7 @@ struct SQLiteBatchIngest {
                 binds += [
                     .integer(key.projectID), .text(key.fingerprint), .text(issue.status.rawValue),
                     .float(issue.lastSeen.timeIntervalSince1970), .integer(SQLiteStore.minute(issue.lastSeen)),
-                    .text(try SQLiteStore.encode(issue)),
+                    .text(try issue.jsonText()),
                 ]
             }
             let rows = try await connection.query(
@@ -251,7 +251,7 @@ struct SQLiteBatchIngest {
                 binds += [
                     .integer(item.projectID), .text(item.event.eventID), .integer(Int(ids[key] ?? 0)),
                     .float(item.receivedAt.timeIntervalSince1970), item.event.userKey.map { .text($0) } ?? .null,
-                    .text(try SQLiteStore.encode(item.event)),
+                    .text(try item.event.jsonText()),
                 ]
             }
             _ = try await connection.query(
@@ -279,7 +279,7 @@ struct SQLiteBatchIngest {
         for (key, alert, routes) in alerts {
             var alert = alert
             alert.issueID = ids[key] ?? 0
-            let payload = try SQLiteStore.encode(alert)
+            let payload = try alert.jsonText()
             for route in routes {
                 var row = OutboxEntry(
                     id: 0, issueID: alert.issueID, channel: route.channel, alert: alert, status: .pending, attempts: 0,

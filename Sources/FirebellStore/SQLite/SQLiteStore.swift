@@ -124,7 +124,7 @@ public final class SQLiteStore: Store {
             "UPDATE issues SET status = ?, last_seen = ?, seen_minute = ?, data = ? WHERE id = ?",
             [
                 .text(issue.status.rawValue), .float(issue.lastSeen.timeIntervalSince1970), .integer(Self.minute(issue.lastSeen)),
-                .text(try Self.encode(issue)), .integer(Int(issue.id)),
+                .text(try issue.jsonText()), .integer(Int(issue.id)),
             ])
     }
 
@@ -168,7 +168,7 @@ public final class SQLiteStore: Store {
                 let alerted = try await self.connection.query(
                     "SELECT DISTINCT channel FROM outbox WHERE issue_id = ? ORDER BY channel", [.integer(Int(issueID))]
                 ).compactMap { $0.column("channel")?.string }
-                let payload = try Self.encode(Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now))
+                let payload = try Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now).jsonText()
                 for channel in notify(alerted) {
                     _ = try await self.connection.query(
                         """
@@ -410,12 +410,6 @@ public final class SQLiteStore: Store {
     /// `issues.seen_minute`: the minute of `last_seen`, what issue lists are indexed by.
     static func minute(_ date: Date) -> Int {
         Int((date.timeIntervalSince1970 / 60).rounded(.down))
-    }
-
-    /// The JSON kept in a TEXT column, written by hand (`JSONWritable`): the store writes
-    /// an event, its issue and maybe an alert for every event it takes.
-    static func encode(_ value: some JSONWritable) throws -> String {
-        try value.jsonText()
     }
 
     static func decodeIssue(_ row: SQLiteRow) throws -> Issue {
