@@ -311,6 +311,50 @@ struct SQLiteDurabilityTests {
         #expect(try await store.deliveries(status: .pending, limit: 10).count == 1)
         try await store.close()
     }
+
+    /// The daemon keeps the issues it wrote in memory (`IssueCache`); `firebell issues
+    /// resolve` writes the same file from another process. The daemon's next event of
+    /// that issue must see the resolve: a regression, not an open issue counting on.
+    @Test func aResolveByAnotherConnectionIsSeenByTheNextBatch() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-\(UUID().uuidString)/db.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        let contract = try StoreContractTests()
+        let daemon = try await SQLiteStore.open(path: path, logger: Logger(label: "daemon"))
+        let first = try await daemon.ingest([contract.item("a")], processor: contract.processor)
+        guard case .stored(let id, _) = first.first else { Issue.record("not stored: \(first)"); return }
+        #expect(try await daemon.ingest([contract.item("b", at: 1)], processor: contract.processor) == [.stored(issueID: id, alert: nil)])
+
+        let cli = try await SQLiteStore.open(path: path, logger: Logger(label: "cli"))
+        #expect(try await cli.resolve(issueID: id, at: contract.t0.addingTimeInterval(2))?.status == .resolved)
+        try await cli.close()
+
+        #expect(try await daemon.ingest([contract.item("c", at: 3)], processor: contract.processor) == [.stored(issueID: id, alert: .regression)])
+        let issue = try #require(try await daemon.issue(id: id))
+        #expect(issue.status == .open && issue.count == 3)
+        try await daemon.close()
+    }
+
+    /// A batch that rolls back must not leave its issues behind in the cache: the
+    /// next batch would count on from states that were never committed.
+    @Test func aRolledBackBatchLeavesNoIssueStateBehind() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-\(UUID().uuidString)/db.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        let contract = try StoreContractTests()
+        let store = try await SQLiteStore.open(path: path, logger: Logger(label: "test"))
+        _ = try await store.ingest([contract.item("a")], processor: contract.processor)
+        // Event "b" fails its insert, after the batch has written its issue.
+        let other = try await SQLiteStore.open(path: path, logger: Logger(label: "other"))
+        try await other.execute(
+            "CREATE TRIGGER refuse_b BEFORE INSERT ON events WHEN NEW.event_id = 'b' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        try await other.close()
+        await #expect(throws: (any Error).self) {
+            try await store.ingest([contract.item("b", at: 1)], processor: contract.processor)
+        }
+        _ = try await store.ingest([contract.item("c", at: 2)], processor: contract.processor)
+        let issue = try #require(try await store.issues(IssueQuery()).first)
+        #expect(issue.count == 2)
+        try await store.close()
+    }
 }
 
 /// Resolve notices and thread references, for every backend.
@@ -354,5 +398,38 @@ struct StoreFollowUpTests {
             #expect(try await store.threadReference(issueID: 1, channel: "discord") == "99")
             #expect(try await store.threadReference(issueID: 2, channel: "slack") == nil)
         }
+    }
+}
+
+struct IssueCacheTests {
+    func issue(_ n: Int) -> FirebellCore.Issue {
+        FirebellCore.Issue(
+            id: Int64(n), projectID: 1, fingerprint: "fp\(n)", title: "t", level: .error, severity: .minor, explanation: "",
+            score: 0, firstSeen: Date(timeIntervalSince1970: 0), lastSeen: Date(timeIntervalSince1970: 0))
+    }
+
+    func key(_ n: Int) -> IssueCache.Key { IssueCache.Key(projectID: 1, fingerprint: "fp\(n)") }
+
+    @Test func holdsAtMostItsCapacityAndKeepsTheIssuesThatKeepComing() {
+        let cache = IssueCache(capacity: 100)
+        for n in 0..<1000 {
+            cache.store([issue(n)])
+            // Issue 7 comes back all the time; the others once.
+            if n % 10 == 0 { cache.store([issue(7)]) }
+            #expect(cache.count <= 100)
+        }
+        #expect(cache.issue(key(7))?.id == 7)
+        #expect(cache.issue(key(999))?.id == 999)
+        #expect(cache.issue(key(3)) == nil)
+    }
+
+    @Test func aMovedDataVersionEmptiesIt() {
+        let cache = IssueCache()
+        cache.validate(dataVersion: 1)
+        cache.store([issue(1)])
+        cache.validate(dataVersion: 1)
+        #expect(cache.issue(key(1)) != nil)
+        cache.validate(dataVersion: 2)
+        #expect(cache.issue(key(1)) == nil)
     }
 }

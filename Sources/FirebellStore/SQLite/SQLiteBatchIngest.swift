@@ -16,6 +16,9 @@ struct SQLiteBatchIngest {
     let processor: IssueProcessor
     /// Outbox rows due at once are written claimed and returned (`Store.ingest`).
     let claim: OutboxClaim?
+    /// Issues read from here need no query; every issue the batch writes goes in.
+    /// The caller has validated it for this transaction and empties it if it rolls back.
+    let cache: IssueCache
 
     /// Binds per statement stay well under SQLite's limit (32,766).
     static let chunk = 400
@@ -25,10 +28,7 @@ struct SQLiteBatchIngest {
         var eventID: String
     }
 
-    private struct IssueKey: Hashable {
-        var projectID: Int
-        var fingerprint: String
-    }
+    private typealias IssueKey = IssueCache.Key
 
     private struct IssueUser: Hashable {
         var issueID: Int64
@@ -81,6 +81,11 @@ struct SQLiteBatchIngest {
 
         let changed = states.compactMap { key, state in state.batch.isEmpty ? nil : state.issue.map { (key, $0) } }
         let ids = try await writeIssues(changed)
+        cache.store(changed.map { key, issue in
+            var issue = issue
+            issue.id = ids[key] ?? issue.id
+            return issue
+        })
         try await writeEvents(stored, ids: ids)
         let claimed = try await writeOutbox(alerts, ids: ids)
         let outcomes = results.map { result in
@@ -137,9 +142,18 @@ struct SQLiteBatchIngest {
 
     private func loadIssues(_ items: [IngestItem]) async throws -> [IssueKey: IssueState] {
         var states: [IssueKey: IssueState] = [:]
-        for (project, projectItems) in Dictionary(grouping: items, by: \.projectID) {
-            let fingerprints = Array(Set(projectItems.map(\.fingerprint)))
-            for part in fingerprints.chunked(Self.chunk) {
+        var missing: [Int: Set<String>] = [:]
+        for item in items {
+            let key = IssueKey(projectID: item.projectID, fingerprint: item.fingerprint)
+            guard states[key] == nil else { continue }
+            if let issue = cache.issue(key) {
+                states[key] = IssueState(issue: issue)
+            } else {
+                missing[item.projectID, default: []].insert(item.fingerprint)
+            }
+        }
+        for (project, fingerprints) in missing {
+            for part in Array(fingerprints).chunked(Self.chunk) {
                 let rows = try await connection.query(
                     "SELECT id, fingerprint, data FROM issues WHERE project_id = ? AND fingerprint IN (\(marks(part.count)))",
                     [.integer(project)] + part.map { .text($0) })

@@ -16,6 +16,8 @@ public final class SQLiteStore: Store {
     private let connection: SQLiteConnection
     private let thread: SQLiteThread
     private let access = SerialAccess()
+    /// Issues as this connection last committed them (`IssueCache`); touched under `access` only.
+    private let issueCache = IssueCache()
     /// nil for an in-memory database.
     private let wal: WALSync?
     private let logger: Logger
@@ -80,8 +82,14 @@ public final class SQLiteStore: Store {
     }
 
     /// BEGIN IMMEDIATE … COMMIT, rolling back on any error. Callers hold `access`.
+    /// A rollback empties the issue cache: the body may have cached what never committed.
     private func transaction<T>(_ body: () async throws -> T) async throws -> T {
-        try await Self.transaction(connection, body)
+        do {
+            return try await Self.transaction(connection, body)
+        } catch {
+            issueCache.removeAll()
+            throw error
+        }
     }
 
     private static func transaction<T>(_ connection: SQLiteConnection, _ body: () async throws -> T) async throws -> T {
@@ -102,7 +110,13 @@ public final class SQLiteStore: Store {
         guard !items.isEmpty else { return IngestResult(outcomes: []) }
         return try await access.run {
             try await self.transaction {
-                try await SQLiteBatchIngest(connection: self.connection, processor: processor, claim: claim).run(items)
+                // Under BEGIN IMMEDIATE nobody else commits until we do: if the version
+                // moved since the cache was filled, another process wrote, and it starts empty.
+                let version = try await self.connection.query("PRAGMA data_version").first?.column("data_version")?.integer
+                if let version { self.issueCache.validate(dataVersion: version) } else { self.issueCache.removeAll() }
+                return try await SQLiteBatchIngest(
+                    connection: self.connection, processor: processor, claim: claim, cache: self.issueCache
+                ).run(items)
             }
         }
     }
@@ -126,6 +140,7 @@ public final class SQLiteStore: Store {
                 .text(issue.status.rawValue), .float(issue.lastSeen.timeIntervalSince1970), .integer(Self.minute(issue.lastSeen)),
                 .text(try issue.jsonText()), .integer(Int(issue.id)),
             ])
+        issueCache.store(CollectionOfOne(issue))
     }
 
     // MARK: Issues
@@ -393,6 +408,11 @@ public final class SQLiteStore: Store {
                 "DELETE FROM events WHERE received_at < ? RETURNING id", [.float(cutoff.timeIntervalSince1970)])
         }
         return rows.count
+    }
+
+    /// Runs one statement as is (tests: a trigger that makes a write fail).
+    func execute(_ sql: String) async throws {
+        _ = try await access.run { try await self.connection.query(sql) }
     }
 
     public func ping() async throws {
