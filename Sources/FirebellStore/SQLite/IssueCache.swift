@@ -46,7 +46,7 @@ final class IssueCache: Sendable {
     let capacity: Int
     private let state = Mutex(State())
 
-    init(capacity: Int = 32_768) {
+    init(capacity: Int = 20_000) {
         self.capacity = capacity
     }
 
