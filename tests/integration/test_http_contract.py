@@ -81,6 +81,18 @@ def test_rate_limit_answers_429_with_retry_after(daemon_factory):
         assert status == 200
     status, headers, answer = post(daemon.url + "/v1/events", {"message": "m3"}, key="limitedkey")
     assert status == 429 and int(headers["Retry-After"]) >= 1
+    assert "rate_limit" in answer["detail"]
+
+
+def test_a_batch_larger_than_the_rate_limit_burst_is_taken_on_a_full_bucket(daemon_factory):
+    # rate_limit 2/min; a batch of 3 once used to be refused forever (it never fit the bucket).
+    daemon = daemon_factory(CONFIG).start()
+    batch = [{"message": f"b{i}"} for i in range(3)]
+    status, _, answer = post(daemon.url + "/v1/events", batch, key="limitedkey")
+    assert status == 200 and len(answer["ids"]) == 3
+    # The bucket is in debt now: the next event waits, and is told how long.
+    status, headers, _ = post(daemon.url + "/v1/events", {"message": "next"}, key="limitedkey")
+    assert status == 429 and int(headers["Retry-After"]) >= 30
 
 
 def test_health_readiness_and_metrics(daemon_factory):

@@ -15,10 +15,13 @@ public struct TokenBucket: Sendable, Equatable {
         updated = now
     }
 
-    /// Takes `count` tokens if there are enough; otherwise takes none.
+    /// Takes `count` tokens if there are enough; otherwise takes none. A count larger
+    /// than the whole bucket (a batch of more events than the burst) is taken once the
+    /// bucket is full, leaving it in debt that refills before anything else passes: the
+    /// average rate holds, and such a batch waits for a full bucket instead of never fitting.
     public mutating func take(_ count: Int = 1, now: Date) -> Bool {
         refill(now)
-        guard tokens >= Double(count) else { return false }
+        guard tokens >= min(Double(count), capacity) else { return false }
         tokens -= Double(count)
         return true
     }
