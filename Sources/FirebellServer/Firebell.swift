@@ -25,6 +25,7 @@ public final class Firebell: Sendable {
     public let curl: CurlMultiLoop
     let limiter: RateLimiter
     let metrics: any MetricsFactory
+    let eventCounters: EventCounters
     let clock: @Sendable () -> Date
     public let logger: Logger
 
@@ -38,6 +39,7 @@ public final class Firebell: Sendable {
         self.store = store
         self.logger = logger
         self.metrics = metrics
+        self.eventCounters = EventCounters(factory: metrics)
         self.clock = clock
         self.limiter = RateLimiter()
         let curl = CurlMultiLoop(logger: logger)

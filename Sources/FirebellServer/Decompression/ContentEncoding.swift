@@ -39,6 +39,11 @@ public enum ContentEncoding: Sendable, Equatable {
             self = .identity
             return
         }
+        // One plain lowercase token ("gzip", as every Sentry SDK sends): no splitting.
+        if let coding = Self.coding(named: header) {
+            self = coding
+            return
+        }
         var found: ContentEncoding?
         for entry in header.split(separator: ",", omittingEmptySubsequences: false) {
             let token = entry.trimmingCharacters(in: .whitespaces)

@@ -101,12 +101,7 @@ struct IngestController: Sendable {
     }
 
     private func count(project: ProjectConfig?, outcome: String, _ n: Int) {
-        guard n > 0 else { return }
-        Counter(
-            label: "firebell_events_total",
-            dimensions: [("project", project.map { String($0.id) } ?? "unknown"), ("outcome", outcome)],
-            factory: firebell.metrics
-        ).increment(by: n)
+        firebell.eventCounters.count(project: project?.id, outcome: outcome, n)
     }
 
     /// 32 lowercase hex characters, like Sentry's event ids.

@@ -1,0 +1,36 @@
+import Logging
+import Synchronization
+import Testing
+
+@testable import FirebellServer
+
+/// The daemon's log lines must read as `StreamLogHandler`'s did.
+struct LazyMetadataLogHandlerTests {
+    final class Lines: TextOutputStream, @unchecked Sendable {
+        private let lines = Mutex<[String]>([])
+        func write(_ string: String) { lines.withLock { $0.append(string) } }
+        /// Without the leading timestamp (seconds may tick between the two handlers).
+        var withoutTimestamps: [String] { lines.withLock { $0 }.map { String($0.drop(while: { $0 != " " })) } }
+    }
+
+    @Test func writesWhatStreamLogHandlerWritesWithMetadataSetOnTheLogger() {
+        let plain = Lines()
+        let lazy = Lines()
+        var loggers = [
+            Logger(label: "firebell") { StreamLogHandler(label: $0, stream: plain, metadataProvider: nil) },
+            Logger(label: "firebell") { LazyMetadataLogHandler(StreamLogHandler(label: $0, stream: lazy, metadataProvider: nil)) },
+        ]
+        for index in loggers.indices {
+            loggers[index][metadataKey: "hb.request.id"] = "42"
+            loggers[index][metadataKey: "a.first"] = "x"
+            loggers[index].logLevel = .debug
+            loggers[index].debug("one", metadata: ["error": "boom"])
+            loggers[index][metadataKey: "a.first"] = nil
+            loggers[index].info("two")
+            loggers[index].trace("not written")
+        }
+        #expect(plain.withoutTimestamps.count == 2)
+        #expect(lazy.withoutTimestamps == plain.withoutTimestamps)
+        #expect(lazy.withoutTimestamps.last == " info firebell: hb.request.id=42 [FirebellServerTests] two\n")
+    }
+}
