@@ -223,6 +223,8 @@ public protocol Store: Sendable {
     func threadReference(issueID: Int64, channel: String) async throws -> String?
     /// Keeps the first reference for (issue, channel); later ones are ignored.
     func setThreadReference(issueID: Int64, channel: String, reference: String) async throws
+    /// Drops the reference (its message was deleted): the next alert starts a new thread.
+    func forgetThreadReference(issueID: Int64, channel: String) async throws
 
     /// Deletes events received before `cutoff` (retention); issues stay.
     func pruneEvents(before cutoff: Date) async throws -> Int

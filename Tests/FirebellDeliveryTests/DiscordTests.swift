@@ -145,6 +145,14 @@ struct DiscordTests {
         #expect(channel.threadReference(from: HTTPResponse(status: 200, body: Array("not json".utf8))) == nil)
     }
 
+    @Test func onlyUnknownMessageMeansTheThreadIsGone() {
+        #expect(channel.threadGone(HTTPResponse(status: 404, body: Array(#"{"message": "Unknown Message", "code": 10008}"#.utf8))))
+        // A deleted webhook is gone for every message: posting anew would not help.
+        #expect(!channel.threadGone(HTTPResponse(status: 404, body: Array(#"{"message": "Unknown Webhook", "code": 10015}"#.utf8))))
+        #expect(!channel.threadGone(HTTPResponse(status: 404, body: Array("not json".utf8))))
+        #expect(!channel.threadGone(HTTPResponse(status: 400, body: Array(#"{"code": 10008}"#.utf8))))
+    }
+
     @Test func rateLimitIsRetryableWithTheReceiversDelay() {
         let header = channel.verdict(on: HTTPResponse(
             status: 429, headers: [(name: "Retry-After", value: "3")], body: Array(#"{"retry_after": 2.5, "global": false}"#.utf8)))

@@ -148,6 +148,9 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
     func setThreadReference(issueID: Int64, channel: String, reference: String) async throws {
         try await inner.setThreadReference(issueID: issueID, channel: channel, reference: reference)
     }
+    func forgetThreadReference(issueID: Int64, channel: String) async throws {
+        try await inner.forgetThreadReference(issueID: issueID, channel: channel)
+    }
     func pruneEvents(before cutoff: Date) async throws -> Int { try await inner.pruneEvents(before: cutoff) }
     func ping() async throws {}
     func close() async throws {}

@@ -397,6 +397,12 @@ struct StoreFollowUpTests {
             #expect(try await store.threadReference(issueID: 1, channel: "slack") == "C1|111.1")
             #expect(try await store.threadReference(issueID: 1, channel: "discord") == "99")
             #expect(try await store.threadReference(issueID: 2, channel: "slack") == nil)
+            // Its message deleted: forgotten, and the next first message's reference is kept.
+            try await store.forgetThreadReference(issueID: 1, channel: "slack")
+            #expect(try await store.threadReference(issueID: 1, channel: "slack") == nil)
+            #expect(try await store.threadReference(issueID: 1, channel: "discord") == "99")
+            try await store.setThreadReference(issueID: 1, channel: "slack", reference: "C1|333.3")
+            #expect(try await store.threadReference(issueID: 1, channel: "slack") == "C1|333.3")
         }
     }
 }

@@ -31,7 +31,7 @@ class Receiver:
 
     def __init__(self):
         self.requests = []
-        self.script = []  # statuses (or (status, headers)) to answer, in order; 200 once empty
+        self.script = []  # statuses (or (status, headers[, body])) to answer, in order; 200 once empty
         self.answer = None  # optional function (path, body) -> bytes for the response body
         self.lock = threading.Condition()
         receiver = self
@@ -42,16 +42,20 @@ class Receiver:
                 body = self.rfile.read(length)
                 with receiver.lock:
                     answer = receiver.script.pop(0) if receiver.script else 200
-                    status, extra = answer if isinstance(answer, tuple) else (answer, {})
+                    answer = answer if isinstance(answer, tuple) else (answer, {})
+                    status, extra, scripted_body = (answer + (None,))[:3]
                     receiver.requests.append(
-                        {"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body,
+                        {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body,
                          "status": status, "at": time.time()}
                     )
                     receiver.lock.notify_all()
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)
-                if receiver.answer and status < 300:
+                if scripted_body is not None:
+                    payload = scripted_body
+                    self.send_header("Content-Type", "application/json")
+                elif receiver.answer and status < 300:
                     payload = receiver.answer(self.path, body)
                     self.send_header("Content-Type", "application/json")
                 else:
@@ -60,6 +64,8 @@ class Receiver:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            do_PATCH = do_POST  # Discord edits its first message
 
             def log_message(self, *args):
                 pass

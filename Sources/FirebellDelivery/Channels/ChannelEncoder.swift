@@ -59,6 +59,10 @@ public protocol ChannelEncoder: Sendable {
     /// Whether follow-ups use `DeliveryContext.threadReference`; when not, the worker
     /// does not look one up before each delivery.
     var threads: Bool { get }
+    /// Whether a refused follow-up was refused because the message it edits or answers
+    /// no longer exists (someone deleted it): the worker then forgets the reference and
+    /// sends the alert as a first message, instead of dead-lettering it.
+    func threadGone(_ response: HTTPResponse) -> Bool
     /// Puts a channel's rendered `template` in place of the message text. By default it
     /// is the whole body (a `webhook` sends exactly what the template writes); chat and
     /// API channels replace only their text field, keeping what routes and protects the
@@ -70,6 +74,7 @@ extension ChannelEncoder {
     /// Most receivers cannot thread: nothing to keep.
     public func threadReference(from response: HTTPResponse) -> String? { nil }
     public var threads: Bool { false }
+    public func threadGone(_ response: HTTPResponse) -> Bool { false }
 
     public func applying(template rendered: String, to message: ChannelMessage) -> ChannelMessage {
         ChannelTemplate.apply(rendered, to: message)

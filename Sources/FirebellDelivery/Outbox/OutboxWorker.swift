@@ -350,8 +350,27 @@ public final class OutboxWorker: Service, Sendable {
             }
         case .http(let request):
             do {
-                let response = try await curl.perform(request)
-                let verdict = encoder.verdict(on: response)
+                var response = try await curl.perform(request)
+                var verdict = encoder.verdict(on: response)
+                if verdict != .accepted, let gone = thread, case .single(let entry) = unit, encoder.threadGone(response) {
+                    // Someone deleted the message this follow-up edits or answers: send the
+                    // alert as a first message, which the next follow-ups then go to.
+                    logger.info("thread message is gone; sending the alert as a new message", metadata: [
+                        "delivery.channel": "\(first.channel)", "issue.id": "\(first.issueID)", "thread.reference": "\(gone)",
+                    ])
+                    // Not forgotten (store trouble): the next follow-up finds it gone again.
+                    try? await store.forgetThreadReference(issueID: first.issueID, channel: first.channel)
+                    thread = nil
+                    context.threadReference = nil
+                    var fresh = try? encoder.encode(entry.alert, context: context)
+                    if let template, let message = fresh {
+                        fresh = encoder.applying(template: template.render(entry.alert, baseURL: baseURL), to: message)
+                    }
+                    if case .http(let again)? = fresh {
+                        response = try await curl.perform(again)
+                        verdict = encoder.verdict(on: response)
+                    }
+                }
                 if verdict == .accepted, thread == nil, case .single = unit, let reference = encoder.threadReference(from: response) {
                     // Kept before the row is marked delivered: a crash in between re-sends, never loses the thread.
                     try? await store.setThreadReference(issueID: first.issueID, channel: first.channel, reference: reference)

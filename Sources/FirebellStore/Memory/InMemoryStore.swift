@@ -161,6 +161,10 @@ public actor InMemoryStore: Store {
         if threads["\(issueID)|\(channel)"] == nil { threads["\(issueID)|\(channel)"] = reference }
     }
 
+    public func forgetThreadReference(issueID: Int64, channel: String) async throws {
+        threads["\(issueID)|\(channel)"] = nil
+    }
+
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
         update(issueID) { $0.mute(mute) }
     }

@@ -213,6 +213,13 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func forgetThreadReference(issueID: Int64, channel: String) async throws {
+        _ = try await access.run {
+            try await self.connection.query(
+                "DELETE FROM threads WHERE issue_id = ? AND channel = ?", [.integer(Int(issueID)), .text(channel)])
+        }
+    }
+
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
         try await updateIssue(issueID) { $0.mute(mute) }
     }

@@ -13,7 +13,9 @@ import Foundation
 /// carries the message and `threadReference(from:)` keeps its id; a repeat or resolve of
 /// that issue then edits the message in place (`PATCH {url}/messages/{id}`) instead of
 /// posting a new one. An escalation or regression is news the on-call must hear, and an
-/// edit notifies nobody, so those are posted anew.
+/// edit notifies nobody, so those are posted anew. If someone deleted the first message,
+/// the edit gets "Unknown Message" (`threadGone`) and the worker posts the alert anew,
+/// which becomes the message later follow-ups edit.
 public struct DiscordChannel: ChannelEncoder {
     /// Discord's limits, in characters (measured here in UTF-16 code units, never fewer).
     static let contentLimit = 2000
@@ -118,6 +120,15 @@ public struct DiscordChannel: ChannelEncoder {
               let id = body["id"] as? String, Self.isSnowflake(id)
         else { return nil }
         return id
+    }
+
+    /// Discord's "Unknown Message" (404, code 10008): the first message was deleted, so
+    /// the edit has nothing to edit. (A deleted webhook is 404 with code 10015: not this.)
+    public func threadGone(_ response: HTTPResponse) -> Bool {
+        guard response.status == 404,
+              let body = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        else { return false }
+        return (body["code"] as? NSNumber)?.intValue == 10008
     }
 
     private func request(_ method: String, _ url: String, _ payload: DiscordPayload) throws -> ChannelMessage {
