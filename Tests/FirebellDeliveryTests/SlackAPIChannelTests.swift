@@ -30,6 +30,15 @@ struct SlackAPIChannelTests {
         return context
     }
 
+    @Test func aDeletedFirstMessageIsTheThreadGone() {
+        func answer(_ json: String) -> HTTPResponse { HTTPResponse(status: 200, body: Array(json.utf8)) }
+        #expect(slack.threadGone(answer(#"{"ok": false, "error": "message_not_found"}"#)))
+        #expect(slack.threadGone(answer(#"{"ok": false, "error": "thread_not_found"}"#)))
+        #expect(!slack.threadGone(answer(#"{"ok": false, "error": "channel_not_found"}"#)))
+        #expect(!slack.threadGone(answer(#"{"ok": true, "error": "message_not_found"}"#)))
+        #expect(!slack.threadGone(answer("not json")))
+    }
+
     @Test func goldenFiles() throws {
         let context = GoldenAlerts.context
         try Golden.check(slack.encode(GoldenAlerts.ordinary, context: context), "slack-api/ordinary.txt")

@@ -51,3 +51,37 @@ alerting:
     edited = json.loads(update["body"])
     assert edited["ts"] == "1700000000.000001" and edited["channel"] == "C042"
     assert "resolved" in json.dumps(edited).lower()
+
+
+def test_a_resolve_of_a_deleted_first_message_is_posted_anew(daemon_factory, receiver):
+    counter = itertools.count(1)
+    receiver.answer = lambda path, body: json.dumps(
+        {"ok": True, "channel": "C042", "ts": f"1700000000.{next(counter):06d}"}).encode()
+    daemon = daemon_factory(f"""
+server:
+  listen: 127.0.0.1:{{PORT}}
+  admin_token: {ADMIN}
+storage:
+  url: sqlite:{{DIR}}/data/firebell.sqlite
+projects:
+  - {{ id: 1, name: shop, keys: [{KEY}] }}
+channels:
+  oncall: {{ type: slack, token: xoxb-test-token, channel: "#oncall", url: "{receiver.url}/api" }}
+routes:
+  - when: {{ severity: [minor, critical] }}
+    notify: [oncall]
+""").start()
+    post(daemon.url + "/v1/events", {"message": "disk full", "environment": "production"})
+    assert receiver.wait_for(1)[0]["path"] == "/api/chat.postMessage"
+    # Someone deleted the first message: chat.update answers message_not_found.
+    receiver.script = [(200, {}, b'{"ok": false, "error": "message_not_found"}')]
+    _, listing = get(daemon.url + "/v1/issues", token=ADMIN)
+    post(f"{daemon.url}/v1/issues/{listing['issues'][0]['id']}/resolve", {}, key=ADMIN)
+    update, repost = receiver.wait_for(3)[1:3]
+    assert update["path"] == "/api/chat.update"
+    assert repost["path"] == "/api/chat.postMessage"
+    body = json.loads(repost["body"])
+    assert "thread_ts" not in body and "resolved" in json.dumps(body).lower()
+    wait_until(lambda: "no deliveries" in daemon.cli("deliveries", "list", "--status", "pending").stdout,
+               what="the resolve delivered")
+    assert "no deliveries" in daemon.cli("deliveries", "list", "--status", "dead").stdout

@@ -94,6 +94,14 @@ public struct SlackAPIChannel: ChannelEncoder {
     /// `"<channel id>|<ts>"` from `chat.postMessage`'s answer.
     public var threads: Bool { true }
 
+    /// The first message was deleted: `chat.update` answers `message_not_found`, a reply
+    /// under it `thread_not_found`. The worker then posts the alert as a new message.
+    public func threadGone(_ response: HTTPResponse) -> Bool {
+        guard let answer = try? JSONDecoder().decode(SlackAPIAnswer.self, from: Data(response.body)), answer.ok != true
+        else { return false }
+        return answer.error == "message_not_found" || answer.error == "thread_not_found"
+    }
+
     public func threadReference(from response: HTTPResponse) -> String? {
         guard let answer = try? JSONDecoder().decode(SlackAPIAnswer.self, from: Data(response.body)),
               answer.ok == true, let ts = answer.ts, !ts.isEmpty
