@@ -33,6 +33,7 @@ class Receiver:
         self.requests = []
         self.script = []  # statuses (or (status, headers[, body])) to answer, in order; 200 once empty
         self.answer = None  # optional function (path, body) -> bytes for the response body
+        self.delay = 0.0  # seconds to wait before answering (a slow receiver)
         self.lock = threading.Condition()
         receiver = self
 
@@ -49,6 +50,8 @@ class Receiver:
                          "status": status, "at": time.time()}
                     )
                     receiver.lock.notify_all()
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)

@@ -67,3 +67,31 @@ routes:
 
     wait_until(lambda: alerted() >= issue_ids, timeout=30, what="every owed alert")
     assert alerted() == issue_ids
+
+
+def test_a_graceful_stop_waits_for_the_alert_in_flight_and_records_it(daemon_factory, receiver):
+    # The alert is on its way to a slow receiver when SIGTERM comes: the daemon waits for
+    # the answer and records the delivery, so a restart does not send it again.
+    receiver.delay = 1.5
+    daemon = daemon_factory(f"""
+server:
+  listen: 127.0.0.1:{{PORT}}
+storage:
+  url: sqlite:{{DIR}}/data/firebell.sqlite
+projects:
+  - {{ id: 1, name: shop, keys: [{KEY}] }}
+channels:
+  hook: {{ type: webhook, url: "{receiver.url}/hook" }}
+routes:
+  - when: {{ severity: [minor, critical] }}
+    notify: [hook]
+""").start()
+    post(daemon.url + "/v1/events", {"message": "slow receiver", "environment": "production"})
+    receiver.wait_for(1)
+    daemon.stop()
+    assert daemon.proc.returncode == 0
+    assert "delivered" in daemon.cli("deliveries", "list", "--status", "delivered").stdout
+    receiver.delay = 0
+    daemon.start()
+    time.sleep(1.5)
+    assert len(receiver.requests) == 1
