@@ -63,19 +63,19 @@ class Profile:
         self.measure = 1 if smoke else 6
         self.sentry_envelopes = 10 if smoke else 200
         # (4): probes (new critical issues) idle and under half load, and their spacing.
-        self.probes = 20 if smoke else 200
+        self.probes = 10 if smoke else 200
         self.probe_gap = 0.01 if smoke else 0.015
         self.calibrate = 0 if smoke else 2
         # (5): events and issues, the cap on sending them, and the steady window.
-        self.memory_events = 5_000 if smoke else 1_000_000
+        self.memory_events = 2_000 if smoke else 1_000_000
         self.memory_issues = 1_000 if smoke else 100_000
-        self.memory_cap = 2 if smoke else 200
+        self.memory_cap = 1 if smoke else 200
         # Events per request in the fill (events.lua's FB_BATCH; 1 = the same requests as (2)).
         self.memory_batch = 1 if smoke else 8
-        self.memory_settle_cap = 2 if smoke else 30
+        self.memory_settle_cap = 1 if smoke else 30
         self.steady = 1 if smoke else 60
         # (6): issues sent to 50 receivers.
-        self.fanout_issues = 10 if smoke else 100
+        self.fanout_issues = 5 if smoke else 100
         self.fanout_gap = 0.02
         self.fanout_rounds = 1 if smoke else 2
         # (7): burst length and how long to wait for the drain.
@@ -556,7 +556,7 @@ def fig4_alert_latency(daemon, receivers, p: Profile, results):
         c = Wrk(url, BENCH / "events.lua", p.calibrate, dict(env, FB_DELAY_MS=f"{d0:.3f}")).run()
         latency_ms = max(0.0, CONNECTIONS * 1000.0 / max(c["ok_per_s"], 1.0) - d0)
     delay = delay_for(target, latency_ms)
-    lead = 1.0 if p.smoke else 2.0
+    lead = 0.3 if p.smoke else 2.0
     # wrk runs until the probes are done (then SIGINT ends it and it reports); -d is only a cap.
     duration = lead + p.probes * (p.probe_gap + 0.1) + 10
     load = Wrk(url, BENCH / "events.lua", duration, dict(env, FB_DELAY_MS=f"{delay:.3f}")).start()
