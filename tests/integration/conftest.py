@@ -20,6 +20,28 @@ BIN = os.environ.get("FIREBELL_BIN") or str(REPO / ".build" / "debug" / "firebel
 KEY = "5f0c4d3e2b1a49c8a7d6e5f4c3b2a190"
 
 
+def one_channel_config(name, channel, admin="", alerting=""):
+    """A daemon config with one project (key KEY), the channel `name: {channel}` and every
+    issue routed to it; `{PORT}` and `{DIR}` are filled in by `Daemon`."""
+    lines = [
+        "server:",
+        "  listen: 127.0.0.1:{PORT}",
+        *([f"  admin_token: {admin}"] if admin else []),
+        "storage:",
+        "  url: sqlite:{DIR}/data/firebell.sqlite",
+        "projects:",
+        f"  - {{ id: 1, name: shop, keys: [{KEY}] }}",
+        "channels:",
+        f"  {name}: {{ {channel} }}",
+        "routes:",
+        "  - when: { severity: [minor, critical] }",
+        f"    notify: [{name}]",
+    ]
+    if alerting:
+        lines += ["alerting:", f"  {alerting}"]
+    return "\n".join(lines) + "\n"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 
-from conftest import KEY, get, post, wait_until
+from conftest import KEY, get, one_channel_config, post, wait_until
 
 ADMIN = "crash-admin"
 
@@ -73,19 +73,7 @@ def test_a_graceful_stop_waits_for_the_alert_in_flight_and_records_it(daemon_fac
     # The alert is on its way to a slow receiver when SIGTERM comes: the daemon waits for
     # the answer and records the delivery, so a restart does not send it again.
     receiver.delay = 1.5
-    daemon = daemon_factory(f"""
-server:
-  listen: 127.0.0.1:{{PORT}}
-storage:
-  url: sqlite:{{DIR}}/data/firebell.sqlite
-projects:
-  - {{ id: 1, name: shop, keys: [{KEY}] }}
-channels:
-  hook: {{ type: webhook, url: "{receiver.url}/hook" }}
-routes:
-  - when: {{ severity: [minor, critical] }}
-    notify: [hook]
-""").start()
+    daemon = daemon_factory(one_channel_config("hook", f'type: webhook, url: "{receiver.url}/hook"')).start()
     post(daemon.url + "/v1/events", {"message": "slow receiver", "environment": "production"})
     receiver.wait_for(1)
     daemon.stop()

@@ -5,7 +5,7 @@ import itertools
 import json
 import time
 
-from conftest import KEY, get, post, wait_until
+from conftest import get, one_channel_config, post, wait_until
 
 ADMIN = "discord-admin"
 
@@ -13,22 +13,8 @@ ADMIN = "discord-admin"
 def test_a_follow_up_to_a_deleted_message_is_posted_anew_and_becomes_the_thread(daemon_factory, receiver):
     ids = itertools.count(1001)
     receiver.answer = lambda path, body: json.dumps({"id": str(next(ids)), "channel_id": "55"}).encode()
-    daemon = daemon_factory(f"""
-server:
-  listen: 127.0.0.1:{{PORT}}
-  admin_token: {ADMIN}
-storage:
-  url: sqlite:{{DIR}}/data/firebell.sqlite
-projects:
-  - {{ id: 1, name: shop, keys: [{KEY}] }}
-channels:
-  chat: {{ type: discord, url: "{receiver.url}/api/webhooks/1/tok" }}
-routes:
-  - when: {{ severity: [minor, critical] }}
-    notify: [chat]
-alerting:
-  repeat_after: 1s
-""").start()
+    daemon = daemon_factory(one_channel_config(
+        "chat", f'type: discord, url: "{receiver.url}/api/webhooks/1/tok"', admin=ADMIN, alerting="repeat_after: 1s")).start()
     event = {"message": "payments timing out", "environment": "production"}
     post(daemon.url + "/v1/events", event)
     first = receiver.wait_for(1)[0]

@@ -5,7 +5,7 @@ import itertools
 import json
 import time
 
-from conftest import KEY, get, post, wait_until
+from conftest import KEY, get, one_channel_config, post, wait_until
 
 ADMIN = "slack-admin"
 
@@ -57,20 +57,8 @@ def test_a_resolve_of_a_deleted_first_message_is_posted_anew(daemon_factory, rec
     counter = itertools.count(1)
     receiver.answer = lambda path, body: json.dumps(
         {"ok": True, "channel": "C042", "ts": f"1700000000.{next(counter):06d}"}).encode()
-    daemon = daemon_factory(f"""
-server:
-  listen: 127.0.0.1:{{PORT}}
-  admin_token: {ADMIN}
-storage:
-  url: sqlite:{{DIR}}/data/firebell.sqlite
-projects:
-  - {{ id: 1, name: shop, keys: [{KEY}] }}
-channels:
-  oncall: {{ type: slack, token: xoxb-test-token, channel: "#oncall", url: "{receiver.url}/api" }}
-routes:
-  - when: {{ severity: [minor, critical] }}
-    notify: [oncall]
-""").start()
+    daemon = daemon_factory(one_channel_config(
+        "oncall", f'type: slack, token: xoxb-test-token, channel: "#oncall", url: "{receiver.url}/api"', admin=ADMIN)).start()
     post(daemon.url + "/v1/events", {"message": "disk full", "environment": "production"})
     assert receiver.wait_for(1)[0]["path"] == "/api/chat.postMessage"
     # Someone deleted the first message: chat.update answers message_not_found.
