@@ -298,6 +298,13 @@ struct StoreContractTests {
 
 /// What only the SQLite backend can show: the data outlives the connection.
 struct SQLiteDurabilityTests {
+    /// A database path in a fresh temporary directory, removed after `body`.
+    func withDatabasePath(_ body: (String) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await body(directory.appendingPathComponent("db.sqlite").path)
+    }
+
     @Test func issuesAndOutboxSurviveReopening() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-\(UUID().uuidString)/db.sqlite").path
         let processor = IssueProcessor(config: try ConfigLoader.parse(yaml: StoreContractTests.yaml, path: "s.yaml", environment: [:]))
@@ -316,44 +323,44 @@ struct SQLiteDurabilityTests {
     /// resolve` writes the same file from another process. The daemon's next event of
     /// that issue must see the resolve: a regression, not an open issue counting on.
     @Test func aResolveByAnotherConnectionIsSeenByTheNextBatch() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-\(UUID().uuidString)/db.sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
-        let contract = try StoreContractTests()
-        let daemon = try await SQLiteStore.open(path: path, logger: Logger(label: "daemon"))
-        let first = try await daemon.ingest([contract.item("a")], processor: contract.processor)
-        guard case .stored(let id, _) = first.first else { Issue.record("not stored: \(first)"); return }
-        #expect(try await daemon.ingest([contract.item("b", at: 1)], processor: contract.processor) == [.stored(issueID: id, alert: nil)])
+        try await withDatabasePath { path in
+            let contract = try StoreContractTests()
+            let daemon = try await SQLiteStore.open(path: path, logger: Logger(label: "daemon"))
+            let first = try await daemon.ingest([contract.item("a")], processor: contract.processor)
+            guard case .stored(let id, _) = first.first else { Issue.record("not stored: \(first)"); return }
+            #expect(try await daemon.ingest([contract.item("b", at: 1)], processor: contract.processor) == [.stored(issueID: id, alert: nil)])
 
-        let cli = try await SQLiteStore.open(path: path, logger: Logger(label: "cli"))
-        #expect(try await cli.resolve(issueID: id, at: contract.t0.addingTimeInterval(2))?.status == .resolved)
-        try await cli.close()
+            let cli = try await SQLiteStore.open(path: path, logger: Logger(label: "cli"))
+            #expect(try await cli.resolve(issueID: id, at: contract.t0.addingTimeInterval(2))?.status == .resolved)
+            try await cli.close()
 
-        #expect(try await daemon.ingest([contract.item("c", at: 3)], processor: contract.processor) == [.stored(issueID: id, alert: .regression)])
-        let issue = try #require(try await daemon.issue(id: id))
-        #expect(issue.status == .open && issue.count == 3)
-        try await daemon.close()
+            #expect(try await daemon.ingest([contract.item("c", at: 3)], processor: contract.processor) == [.stored(issueID: id, alert: .regression)])
+            let issue = try #require(try await daemon.issue(id: id))
+            #expect(issue.status == .open && issue.count == 3)
+            try await daemon.close()
+        }
     }
 
     /// A batch that rolls back must not leave its issues behind in the cache: the
     /// next batch would count on from states that were never committed.
     @Test func aRolledBackBatchLeavesNoIssueStateBehind() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-\(UUID().uuidString)/db.sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
-        let contract = try StoreContractTests()
-        let store = try await SQLiteStore.open(path: path, logger: Logger(label: "test"))
-        _ = try await store.ingest([contract.item("a")], processor: contract.processor)
-        // Event "b" fails its insert, after the batch has written its issue.
-        let other = try await SQLiteStore.open(path: path, logger: Logger(label: "other"))
-        try await other.execute(
-            "CREATE TRIGGER refuse_b BEFORE INSERT ON events WHEN NEW.event_id = 'b' BEGIN SELECT RAISE(ABORT, 'refused'); END")
-        try await other.close()
-        await #expect(throws: (any Error).self) {
-            try await store.ingest([contract.item("b", at: 1)], processor: contract.processor)
+        try await withDatabasePath { path in
+            let contract = try StoreContractTests()
+            let store = try await SQLiteStore.open(path: path, logger: Logger(label: "test"))
+            _ = try await store.ingest([contract.item("a")], processor: contract.processor)
+            // Event "b" fails its insert, after the batch has written its issue.
+            let other = try await SQLiteStore.open(path: path, logger: Logger(label: "other"))
+            try await other.execute(
+                "CREATE TRIGGER refuse_b BEFORE INSERT ON events WHEN NEW.event_id = 'b' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            try await other.close()
+            await #expect(throws: (any Error).self) {
+                try await store.ingest([contract.item("b", at: 1)], processor: contract.processor)
+            }
+            _ = try await store.ingest([contract.item("c", at: 2)], processor: contract.processor)
+            let issue = try #require(try await store.issues(IssueQuery()).first)
+            #expect(issue.count == 2)
+            try await store.close()
         }
-        _ = try await store.ingest([contract.item("c", at: 2)], processor: contract.processor)
-        let issue = try #require(try await store.issues(IssueQuery()).first)
-        #expect(issue.count == 2)
-        try await store.close()
     }
 }
 
