@@ -5,8 +5,9 @@ import Synchronization
 /// ingest batch reads from the database only the issues it has not seen lately:
 /// reading and decoding an issue row was a seventh of the writer's time per event.
 ///
-/// Only committed states go in (after COMMIT), so a rolled-back batch leaves nothing
-/// behind. Another process writing the same file (`firebell issues resolve`) is
+/// Issues go in as a transaction writes them, and a transaction that rolls back
+/// empties the cache (`SQLiteStore`), so no state that never committed stays.
+/// Another process writing the same file (`firebell issues resolve`) is
 /// noticed through `PRAGMA data_version`, which changes with every commit of any
 /// other connection: the writer checks it inside its transaction, where nobody
 /// else can commit, and starts empty when it moved.
