@@ -852,7 +852,7 @@ def build(args):
     else:
         print("building release binaries (.build-bench)...", flush=True)
         # One build of every executable (firebell and bench-noop): their links overlap. No
-        # debug info: it is a fifth of a fresh release build's CPU (6.6 -> 5.5 min here), and
+        # debug info: it is a fifth of a fresh release build's CPU (7.1 -> 5.2-5.5 min here), and
         # perf still names every function from the symbol table and unwinds by frame pointers.
         started = time.monotonic()
         subprocess.run(["swift", "build", "-c", "release", "-debug-info-format", "none", "--scratch-path", ".build-bench"],
