@@ -8,25 +8,10 @@ extension GenericEventPayload: JSONReadable {
     private enum Field: Int, JSONField {
         case eventID, timestamp, level, message, environment, service, release, platform
         case exception, fingerprint, tags, user, url
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "event_id": self = .eventID
-            case "timestamp": self = .timestamp
-            case "level": self = .level
-            case "message": self = .message
-            case "environment": self = .environment
-            case "service": self = .service
-            case "release": self = .release
-            case "platform": self = .platform
-            case "exception": self = .exception
-            case "fingerprint": self = .fingerprint
-            case "tags": self = .tags
-            case "user": self = .user
-            case "url": self = .url
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = [
+            "event_id", "timestamp", "level", "message", "environment", "service", "release", "platform", "exception",
+            "fingerprint", "tags", "user", "url",
+        ]
     }
 
     init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -70,15 +55,7 @@ extension GenericEventPayload: JSONReadable {
 extension ExceptionPayload: JSONReadable {
     private enum Field: Int, JSONField {
         case type, value, stacktrace
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "type": self = .type
-            case "value": self = .value
-            case "stacktrace": self = .stacktrace
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["type", "value", "stacktrace"]
     }
 
     init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -97,11 +74,7 @@ extension ExceptionPayload: JSONReadable {
 extension StacktracePayload: JSONReadable {
     private enum Field: Int, JSONField {
         case frames
-
-        init?(key: JSONReader.Key) {
-            guard key == "frames" else { return nil }
-            self = .frames
-        }
+        static let names: [StaticString] = ["frames"]
     }
 
     init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -131,17 +104,7 @@ extension StacktracePayload: JSONReadable {
 extension FramePayload: JSONReadable {
     private enum Field: Int, JSONField {
         case module, function, filename, lineno, inApp
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "module": self = .module
-            case "function": self = .function
-            case "filename": self = .filename
-            case "lineno": self = .lineno
-            case "in_app": self = .inApp
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["module", "function", "filename", "lineno", "in_app"]
     }
 
     init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -166,16 +129,7 @@ extension FramePayload: JSONReadable {
 extension UserPayload: JSONReadable {
     private enum Field: Int, JSONField {
         case id, email, username, ipAddress
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "id": self = .id
-            case "email": self = .email
-            case "username": self = .username
-            case "ip_address": self = .ipAddress
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["id", "email", "username", "ip_address"]
     }
 
     init(reading reader: inout JSONReader) throws(JSONReader.Failure) {

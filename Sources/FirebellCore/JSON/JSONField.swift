@@ -1,7 +1,18 @@
 /// The keys of an object that a fast path reads, numbered by their raw values
-/// (below 64); `JSONReader.nextField` skips the values under any other key.
-protocol JSONField: RawRepresentable where RawValue == Int {
-    init?(key: JSONReader.Key)
+/// (below 64) and named by `names` in the same order; `JSONReader.nextField` skips
+/// the values under any other key.
+protocol JSONField: RawRepresentable, CaseIterable where RawValue == Int {
+    /// Each case's key, in the order of the cases.
+    static var names: [StaticString] { get }
+}
+
+extension JSONField {
+    /// The field whose name is `key` (compared as `JSONReader.Key == StaticString`).
+    init?(key: JSONReader.Key) {
+        assert(Self.names.count == Self.allCases.count, "\(Self.self).names must name every case")
+        guard let index = Self.names.firstIndex(where: { key == $0 }) else { return nil }
+        self.init(rawValue: index)
+    }
 }
 
 extension JSONReader {

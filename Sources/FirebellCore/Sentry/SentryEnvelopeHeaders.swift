@@ -15,15 +15,7 @@ struct HeaderWire: Decodable, JSONReadable {
 
     private enum Field: Int, JSONField {
         case eventID, dsn, sentAt
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "event_id": self = .eventID
-            case "dsn": self = .dsn
-            case "sent_at": self = .sentAt
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["event_id", "dsn", "sent_at"]
     }
 
     init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -52,16 +44,7 @@ struct ItemHeaderWire: Decodable, JSONReadable {
 
     private enum Field: Int, JSONField {
         case type, length, contentType, filename
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "type": self = .type
-            case "length": self = .length
-            case "content_type": self = .contentType
-            case "filename": self = .filename
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["type", "length", "content_type", "filename"]
     }
 
     init(reading reader: inout JSONReader) throws(JSONReader.Failure) {

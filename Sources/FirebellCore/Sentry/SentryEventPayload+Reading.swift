@@ -9,38 +9,15 @@ extension SentryEventPayload: JSONReadable {
     private enum Field: Int, JSONField {
         case eventID, timestamp, level, logger, platform, environment, release, dist, serverName
         case logentry, message, exception, tags, user, request, contexts, fingerprint
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "event_id": self = .eventID
-            case "timestamp": self = .timestamp
-            case "level": self = .level
-            case "logger": self = .logger
-            case "platform": self = .platform
-            case "environment": self = .environment
-            case "release": self = .release
-            case "dist": self = .dist
-            case "server_name": self = .serverName
-            case "logentry": self = .logentry
-            case "message": self = .message
-            case "exception": self = .exception
-            case "tags": self = .tags
-            case "user": self = .user
-            case "request": self = .request
-            case "contexts": self = .contexts
-            case "fingerprint": self = .fingerprint
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = [
+            "event_id", "timestamp", "level", "logger", "platform", "environment", "release", "dist", "server_name",
+            "logentry", "message", "exception", "tags", "user", "request", "contexts", "fingerprint",
+        ]
     }
 
     private enum RequestField: Int, JSONField {
         case url
-
-        init?(key: JSONReader.Key) {
-            guard key == "url" else { return nil }
-            self = .url
-        }
+        static let names: [StaticString] = ["url"]
     }
 
     init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -109,15 +86,7 @@ extension SentryLevelPayload: SentryLenientReadable {
 extension SentryLogEntryPayload: SentryLenientReadable {
     private enum Field: Int, JSONField {
         case formatted, message, params
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "formatted": self = .formatted
-            case "message": self = .message
-            case "params": self = .params
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["formatted", "message", "params"]
     }
 
     init?(lenientReading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -158,11 +127,7 @@ extension SentryLogEntryPayload: SentryLenientReadable {
 extension SentryExceptionListPayload: SentryLenientReadable {
     private enum Field: Int, JSONField {
         case values
-
-        init?(key: JSONReader.Key) {
-            guard key == "values" else { return nil }
-            self = .values
-        }
+        static let names: [StaticString] = ["values"]
     }
 
     init?(lenientReading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -181,17 +146,7 @@ extension SentryExceptionListPayload: SentryLenientReadable {
 extension SentryExceptionPayload: SentryLenientReadable {
     private enum Field: Int, JSONField {
         case type, value, module, stacktrace, mechanism
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "type": self = .type
-            case "value": self = .value
-            case "module": self = .module
-            case "stacktrace": self = .stacktrace
-            case "mechanism": self = .mechanism
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["type", "value", "module", "stacktrace", "mechanism"]
     }
 
     init?(lenientReading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -212,14 +167,7 @@ extension SentryExceptionPayload: SentryLenientReadable {
 extension SentryMechanismPayload: SentryLenientReadable {
     private enum Field: Int, JSONField {
         case type, handled
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "type": self = .type
-            case "handled": self = .handled
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["type", "handled"]
     }
 
     init?(lenientReading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -236,11 +184,7 @@ extension SentryMechanismPayload: SentryLenientReadable {
 extension SentryStacktracePayload: SentryLenientReadable {
     private enum Field: Int, JSONField {
         case frames
-
-        init?(key: JSONReader.Key) {
-            guard key == "frames" else { return nil }
-            self = .frames
-        }
+        static let names: [StaticString] = ["frames"]
     }
 
     init?(lenientReading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -259,18 +203,7 @@ extension SentryStacktracePayload: SentryLenientReadable {
 extension SentryFramePayload: SentryLenientReadable {
     private enum Field: Int, JSONField {
         case module, function, filename, absPath, lineno, inApp
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "module": self = .module
-            case "function": self = .function
-            case "filename": self = .filename
-            case "abs_path": self = .absPath
-            case "lineno": self = .lineno
-            case "in_app": self = .inApp
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["module", "function", "filename", "abs_path", "lineno", "in_app"]
     }
 
     init?(lenientReading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -341,16 +274,7 @@ extension SentryTagsPayload: SentryLenientReadable {
 extension SentryUserPayload: SentryLenientReadable {
     private enum Field: Int, JSONField {
         case id, email, username, ipAddress
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "id": self = .id
-            case "email": self = .email
-            case "username": self = .username
-            case "ip_address": self = .ipAddress
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["id", "email", "username", "ip_address"]
     }
 
     init?(lenientReading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -369,15 +293,7 @@ extension SentryUserPayload: SentryLenientReadable {
 extension SentryContextsPayload: SentryLenientReadable {
     private enum Field: Int, JSONField {
         case os, runtime, browser
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "os": self = .os
-            case "runtime": self = .runtime
-            case "browser": self = .browser
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["os", "runtime", "browser"]
     }
 
     init?(lenientReading reader: inout JSONReader) throws(JSONReader.Failure) {
@@ -395,14 +311,7 @@ extension SentryContextsPayload: SentryLenientReadable {
 extension SentryContextsPayload.NameAndVersion: SentryLenientReadable {
     private enum Field: Int, JSONField {
         case name, version
-
-        init?(key: JSONReader.Key) {
-            switch key {
-            case "name": self = .name
-            case "version": self = .version
-            default: return nil
-            }
-        }
+        static let names: [StaticString] = ["name", "version"]
     }
 
     init?(lenientReading reader: inout JSONReader) throws(JSONReader.Failure) {
