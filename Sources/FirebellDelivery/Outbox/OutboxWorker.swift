@@ -318,12 +318,17 @@ public final class OutboxWorker: Service, Sendable {
             thread = try? await store.threadReference(issueID: first.issueID, channel: first.channel)
             context.threadReference = thread
         }
+        /// One alert as the channel sends it, its `template` applied.
+        func encoded(_ alert: Alert, _ context: DeliveryContext) throws -> ChannelMessage {
+            let message = try encoder.encode(alert, context: context)
+            guard let template else { return message }
+            return encoder.applying(template: template.render(alert, baseURL: baseURL), to: message)
+        }
         var message: ChannelMessage
         do {
             switch unit {
             case .single(let entry):
-                message = try encoder.encode(entry.alert, context: context)
-                if let template { message = encoder.applying(template: template.render(entry.alert, baseURL: baseURL), to: message) }
+                message = try encoded(entry.alert, context)
             case .rollUp(let rows, let reason):
                 let rollUp = RollUp(alerts: rows.map(\.alert), reason: reason)
                 message = try encoder.encode(rollUp, context: context)
@@ -362,11 +367,7 @@ public final class OutboxWorker: Service, Sendable {
                     try? await store.forgetThreadReference(issueID: first.issueID, channel: first.channel)
                     thread = nil
                     context.threadReference = nil
-                    var fresh = try? encoder.encode(entry.alert, context: context)
-                    if let template, let message = fresh {
-                        fresh = encoder.applying(template: template.render(entry.alert, baseURL: baseURL), to: message)
-                    }
-                    if case .http(let again)? = fresh {
+                    if case .http(let again)? = try? encoded(entry.alert, context) {
                         response = try await curl.perform(again)
                         verdict = encoder.verdict(on: response)
                     }
