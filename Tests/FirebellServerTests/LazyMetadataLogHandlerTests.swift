@@ -33,4 +33,23 @@ struct LazyMetadataLogHandlerTests {
         #expect(lazy.withoutTimestamps == plain.withoutTimestamps)
         #expect(lazy.withoutTimestamps.last == " info firebell: hb.request.id=42 [FirebellServerTests] two\n")
     }
+
+    /// Counts how often its text is asked for.
+    final class Rendered: CustomStringConvertible, @unchecked Sendable {
+        let count = Mutex(0)
+        var description: String { count.withLock { $0 += 1 }; return "id" }
+    }
+
+    /// What the handler is for: setting metadata formats nothing until a line is written.
+    @Test func settingMetadataFormatsNothingUntilALineIsWritten() {
+        let lines = Lines()
+        let rendered = Rendered()
+        var logger = Logger(label: "firebell") { LazyMetadataLogHandler(StreamLogHandler(label: $0, stream: lines, metadataProvider: nil)) }
+        for _ in 0..<3 { logger[metadataKey: "hb.request.id"] = .stringConvertible(rendered) }
+        logger.debug("below the level: not written")
+        #expect(rendered.count.withLock { $0 } == 0)
+        logger.info("written")
+        #expect(rendered.count.withLock { $0 } == 1)
+        #expect(lines.withoutTimestamps == [" info firebell: hb.request.id=id [FirebellServerTests] written\n"])
+    }
 }
