@@ -45,16 +45,14 @@ public struct ChannelRoom: Sendable, Equatable {
     }
 }
 
-/// A batch's claim of its own outbox rows for the deliverer: for how long, and how
-/// many per channel (the rest wait for a claim of the deliverer's own).
+/// A batch's claim of its own outbox rows for the deliverer: every row due at once
+/// is written claimed for `lease` seconds and handed back; which of them start now
+/// is the deliverer's business (it gives back what it cannot start).
 public struct OutboxClaim: Sendable {
     public var lease: TimeInterval
-    /// nil: every due row.
-    public var room: ChannelRoom?
 
-    public init(lease: TimeInterval, room: ChannelRoom? = nil) {
+    public init(lease: TimeInterval) {
         self.lease = lease
-        self.room = room
     }
 }
 
@@ -175,8 +173,7 @@ public protocol Store: Sendable {
     /// keeps it, but a power cut may not until ``sync()`` returns. The writer answers
     /// clients after `sync()`; alerts may go out before it (at worst sent twice).
     ///
-    /// With `claim`, the batch's outbox rows that are due at once (and not of an
-    /// excluded channel) are written already claimed for its lease (attempt 1) and
+    /// With `claim`, the batch's outbox rows that are due at once are written already claimed for its lease (attempt 1) and
     /// returned in `claimed`, so the deliverer starts them without a claim of its own;
     /// rows it cannot start after all go back with ``releaseDeliveries(ids:at:)``.
     func ingest(_ items: [IngestItem], processor: IssueProcessor, claim: OutboxClaim?) async throws -> IngestResult

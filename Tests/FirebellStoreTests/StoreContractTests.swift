@@ -180,18 +180,6 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
-    func aBatchDoesNotClaimRowsOfExcludedChannels(_ backend: Backend) async throws {
-        try await with(backend) { store in
-            let result = try await store.ingest(
-                [item("a"), item("b", at: 1), item("c", at: 2)], processor: processor, claim: OutboxClaim(lease: 60, room: ChannelRoom(perChannel: ["slack": 8, "mail": 0])))
-            #expect(result.claimed.map(\.channel) == ["slack", "slack"])
-            let mail = try await store.claimDeliveries(now: t0.addingTimeInterval(3), limit: 10, lease: 60)
-            #expect(mail.map(\.channel) == ["mail"])
-            #expect(mail.first?.attempts == 1)
-        }
-    }
-
-    @Test(arguments: Backend.allCases)
     func aClaimTakesNoMoreOfAChannelThanItsRoomSoABacklogLeavesTheOthersAlone(_ backend: Backend) async throws {
         try await with(backend) { store in
             // Five new issues → five slack rows; then a spike on the first → slack + mail.

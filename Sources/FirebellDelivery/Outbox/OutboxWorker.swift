@@ -93,9 +93,10 @@ public final class OutboxWorker: Service, Sendable {
         settings.withLock { $0.channels.values.map(\.timeout).max() ?? 10 } + 30
     }
 
-    /// What a commit may claim for this worker: as many rows per channel as it has room for.
+    /// What a commit claims for this worker: its due rows, for the lease; `take` starts
+    /// those there is room for and gives the others back.
     public var claim: OutboxClaim {
-        OutboxClaim(lease: lease, room: room(capacity: maxInFlight - inFlight.withLock { $0 }, others: false))
+        OutboxClaim(lease: lease)
     }
 
     /// Free slots per configured channel, so no channel's backlog takes the others'

@@ -40,15 +40,8 @@ public actor InMemoryStore: Store {
         let outcomes = items.map { ingest($0, processor: processor) }
         guard let claim else { return IngestResult(outcomes: outcomes) }
         var claimedRows: [OutboxEntry] = []
-        var taken: [String: Int] = [:]
-        var othersTaken = 0
         for id in firstRow..<nextOutboxID {
             guard var entry = outbox[id], entry.digest == nil else { continue }
-            if let room = claim.room {
-                guard room.admits(entry.channel, taken: taken[entry.channel, default: 0], othersTaken: othersTaken) else { continue }
-                if room.perChannel[entry.channel] == nil { othersTaken += 1 }
-            }
-            taken[entry.channel, default: 0] += 1
             entry.attempts = 1
             entry.nextAttemptAt = entry.createdAt.addingTimeInterval(claim.lease)
             outbox[id] = entry

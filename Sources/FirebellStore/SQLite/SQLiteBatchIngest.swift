@@ -288,8 +288,6 @@ struct SQLiteBatchIngest {
     private func writeOutbox(_ alerts: [(key: IssueKey, alert: Alert, routes: [RouteDecision])], ids: [IssueKey: Int64]) async throws -> [OutboxEntry] {
         var rows: [OutboxEntry] = []
         var payloads: [String] = []
-        var taken: [String: Int] = [:]
-        var othersTaken = 0
         for (key, alert, routes) in alerts {
             var alert = alert
             alert.issueID = ids[key] ?? 0
@@ -299,10 +297,7 @@ struct SQLiteBatchIngest {
                     id: 0, issueID: alert.issueID, channel: route.channel, alert: alert, status: .pending, attempts: 0,
                     nextAttemptAt: route.digest.map { RollUp.digestDue(after: alert.createdAt, period: $0) } ?? alert.createdAt,
                     createdAt: alert.createdAt, digest: route.digest)
-                if let claim, route.digest == nil,
-                   claim.room?.admits(route.channel, taken: taken[route.channel, default: 0], othersTaken: othersTaken) ?? true {
-                    if claim.room?.perChannel[route.channel] == nil { othersTaken += 1 }
-                    taken[route.channel, default: 0] += 1
+                if let claim, route.digest == nil {
                     row.attempts = 1
                     row.nextAttemptAt = alert.createdAt.addingTimeInterval(claim.lease)
                 }
