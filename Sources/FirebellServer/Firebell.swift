@@ -51,7 +51,7 @@ public final class Firebell: Sendable {
         // A commit's alerts go to the worker already claimed: no claim query between the
         // commit and the receiver.
         self.writer = IngestWriter(
-            store: store, processor: IssueProcessor(config: config), logger: logger, outboxClaim: { worker.claim }
+            store: store, processor: BatchProcessor(config: config), logger: logger, outboxClaim: { worker.claim }
         ) { result in
             if !result.claimed.isEmpty {
                 worker.take(result.claimed)
@@ -76,7 +76,7 @@ public final class Firebell: Sendable {
     /// Puts a new config in force for everything that follows (SIGHUP).
     public func reload(_ config: FirebellConfig) {
         rules.withLock { $0 = Rules(config: config) }
-        writer.update(processor: IssueProcessor(config: config))
+        writer.update(processor: BatchProcessor(config: config))
         worker.update(config: config)
     }
 }

@@ -30,7 +30,7 @@ public final class IngestWriter: Service, Sendable {
     }
 
     private let store: any Store
-    private let processor: Mutex<IssueProcessor>
+    private let processor: Mutex<BatchProcessor>
     private let state = Mutex(State())
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
@@ -46,7 +46,7 @@ public final class IngestWriter: Service, Sendable {
     ///   - onCommit: called after each commit with what it did (the deliverer takes the
     ///     claimed rows), before the sync: an alert does not wait for the fsync.
     public init(
-        store: any Store, processor: IssueProcessor, maxBatchEvents: Int = 1024, maxQueuedEvents: Int = 50_000,
+        store: any Store, processor: BatchProcessor, maxBatchEvents: Int = 1024, maxQueuedEvents: Int = 50_000,
         logger: Logger, outboxClaim: @escaping @Sendable () -> OutboxClaim? = { nil },
         onCommit: @escaping @Sendable (IngestResult) -> Void = { _ in }
     ) {
@@ -61,7 +61,7 @@ public final class IngestWriter: Service, Sendable {
     }
 
     /// Replaces the rules the writer decides with (config reload); later batches use them.
-    public func update(processor: IssueProcessor) {
+    public func update(processor: BatchProcessor) {
         self.processor.withLock { $0 = processor }
     }
 

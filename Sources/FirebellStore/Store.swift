@@ -1,29 +1,6 @@
 import FirebellCore
 import Foundation
 
-/// One event on its way into the store, already decoded and fingerprinted.
-public struct IngestItem: Sendable {
-    public var projectID: Int
-    public var event: Event
-    public var fingerprint: String
-    public var receivedAt: Date
-
-    public init(projectID: Int, event: Event, fingerprint: String, receivedAt: Date) {
-        self.projectID = projectID
-        self.event = event
-        self.fingerprint = fingerprint
-        self.receivedAt = receivedAt
-    }
-}
-
-/// What became of one accepted event: exactly one of these per item.
-public enum IngestOutcome: Sendable, Equatable {
-    /// Stored in its issue; `alert` is what it made the issue owe, if anything.
-    case stored(issueID: Int64, alert: AlertKind?)
-    /// The `event_id` was already stored for the project (a reporter's retry); counted once.
-    case duplicate
-}
-
 /// How many due rows of each channel a claim may take: the deliverer's free slots
 /// per channel, so one channel's backlog never takes the slots of the others.
 public struct ChannelRoom: Sendable, Equatable {
@@ -65,6 +42,20 @@ public struct IngestResult: Sendable {
     public init(outcomes: [IngestOutcome], claimed: [OutboxEntry] = []) {
         self.outcomes = outcomes
         self.claimed = claimed
+    }
+}
+
+extension IngestResult {
+    /// The store's answer for a committed change: the processor's outcomes with issue ids.
+    public init(_ change: BatchChange, ids: [IssueKey: Int64], claimed: [OutboxEntry]) {
+        self.init(
+            outcomes: change.outcomes.map { outcome in
+                switch outcome {
+                case .stored(let issue, let alert, _): .stored(issueID: ids[issue] ?? 0, alert: alert)
+                case .duplicate: .duplicate
+                }
+            },
+            claimed: claimed)
     }
 }
 
@@ -142,10 +133,10 @@ public struct IssueQuery: Sendable {
 /// Everything Firebell keeps: events, issues and the outbox of owed alerts.
 ///
 /// The contract every backend meets (the shared store test suite checks it):
-/// * `ingest` is one transaction per batch: each event is deduplicated by
-///   `(project, event_id)`, its issue is upserted by `(project, fingerprint)`,
-///   the processor decides with the issue as stored, and the issue change and
-///   its outbox rows are committed together — or nothing is.
+/// * `ingest` is one transaction per batch: load the ``BatchSnapshot`` of the
+///   processor's ``BatchProcessor/request(for:)``, let the processor decide, and
+///   commit its ``BatchChange`` (events, issues with their windows, users, outbox
+///   rows) together — or nothing. The store decides nothing itself.
 /// * `claimDeliveries` hands a due row to one caller at a time for `lease`
 ///   seconds; a caller that dies leaves the row due again after the lease
 ///   (at-least-once), so several nodes can share one outbox.
@@ -153,7 +144,7 @@ extension Store {
     public var writerExecutor: (any TaskExecutor)? { nil }
 
     /// Writes a batch without claiming its outbox rows; the outcomes only.
-    public func ingest(_ items: [IngestItem], processor: IssueProcessor) async throws -> [IngestOutcome] {
+    public func ingest(_ items: [IngestItem], processor: BatchProcessor) async throws -> [IngestOutcome] {
         try await ingest(items, processor: processor, claim: nil).outcomes
     }
 
@@ -176,7 +167,7 @@ public protocol Store: Sendable {
     /// With `claim`, the batch's outbox rows that are due at once are written already claimed for its lease (attempt 1) and
     /// returned in `claimed`, so the deliverer starts them without a claim of its own;
     /// rows it cannot start after all go back with ``releaseDeliveries(ids:at:)``.
-    func ingest(_ items: [IngestItem], processor: IssueProcessor, claim: OutboxClaim?) async throws -> IngestResult
+    func ingest(_ items: [IngestItem], processor: BatchProcessor, claim: OutboxClaim?) async throws -> IngestResult
     /// Returns once everything committed before the call is on stable storage.
     func sync() async throws
     /// Where the single ingest writer should run, if the store has a thread of its own

@@ -37,12 +37,12 @@ struct OutboxHandoffTests {
                 IngestItem(projectID: 1, event: Event(eventID: "e\(n)", timestamp: now, message: "failure \(n)"), fingerprint: "f\(n)", receivedAt: now)
             }
         }
-        let processor = IssueProcessor(config: config)
-        // Each commit claims at most the two free slots; the third row of the first waits for a claim.
+        let processor = BatchProcessor(config: config)
+        // Each commit claims all its due rows; which start is the worker's call.
         let first = try await store.ingest(items(0..<3), processor: processor, claim: worker.claim)
         let second = try await store.ingest(items(3..<5), processor: processor, claim: worker.claim)
-        #expect(first.claimed.count == 2 && second.claimed.count == 2)
-        // Handed four for two slots: two start, two go back.
+        #expect(first.claimed.count == 3 && second.claimed.count == 2)
+        // Handed five for two slots: two start, three go back.
         worker.take(first.claimed + second.claimed)
 
         for _ in 0..<400 where try await store.deliveries(status: .delivered, limit: 10).count < 5 {

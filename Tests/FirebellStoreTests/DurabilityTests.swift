@@ -9,7 +9,7 @@ import Testing
 
 /// A 200 means durable: the writer answers after `Store.sync()`, alerts may go before it.
 struct DurabilityTests {
-    let processor: IssueProcessor
+    let processor: BatchProcessor
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     init() throws {
@@ -22,7 +22,7 @@ struct DurabilityTests {
               - when: { severity: [minor, critical] }
                 notify: [chat]
             """
-        processor = IssueProcessor(config: try ConfigLoader.parse(yaml: yaml, path: "d.yaml", environment: [:]))
+        processor = BatchProcessor(config: try ConfigLoader.parse(yaml: yaml, path: "d.yaml", environment: [:]))
     }
 
     func item(_ id: String) -> IngestItem {
@@ -121,7 +121,7 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
         if failing { throw StoreError("disk on fire") }
     }
 
-    func ingest(_ items: [IngestItem], processor: IssueProcessor, claim: OutboxClaim?) async throws -> IngestResult {
+    func ingest(_ items: [IngestItem], processor: BatchProcessor, claim: OutboxClaim?) async throws -> IngestResult {
         try await inner.ingest(items, processor: processor, claim: claim)
     }
     func releaseDeliveries(ids: [Int64], at now: Date) async throws { try await inner.releaseDeliveries(ids: ids, at: now) }

@@ -38,11 +38,11 @@ struct StoreContractTests {
           repeat_after: 1h
         """
 
-    let processor: IssueProcessor
+    let processor: BatchProcessor
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     init() throws {
-        processor = IssueProcessor(config: try ConfigLoader.parse(yaml: Self.yaml, path: "s.yaml", environment: [:]))
+        processor = BatchProcessor(config: try ConfigLoader.parse(yaml: Self.yaml, path: "s.yaml", environment: [:]))
     }
 
     /// Runs `body` on a fresh store of `backend`, closing it after (SQLite insists).
@@ -295,7 +295,7 @@ struct SQLiteDurabilityTests {
 
     @Test func issuesAndOutboxSurviveReopening() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-\(UUID().uuidString)/db.sqlite").path
-        let processor = IssueProcessor(config: try ConfigLoader.parse(yaml: StoreContractTests.yaml, path: "s.yaml", environment: [:]))
+        let processor = BatchProcessor(config: try ConfigLoader.parse(yaml: StoreContractTests.yaml, path: "s.yaml", environment: [:]))
         let logger = Logger(label: "test")
         var store = try await SQLiteStore.open(path: path, logger: logger)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
@@ -414,23 +414,23 @@ struct IssueCacheTests {
     @Test func holdsAtMostItsCapacityAndKeepsTheIssuesThatKeepComing() {
         let cache = IssueCache(capacity: 100)
         for n in 0..<1000 {
-            cache.store([issue(n)])
+            cache.store([IssueRecord(issue: issue(n))])
             // Issue 7 comes back all the time; the others once.
-            if n % 10 == 0 { cache.store([issue(7)]) }
+            if n % 10 == 0 { cache.store([IssueRecord(issue: issue(7))]) }
             #expect(cache.count <= 100)
         }
-        #expect(cache.issue(key(7))?.id == 7)
-        #expect(cache.issue(key(999))?.id == 999)
-        #expect(cache.issue(key(3)) == nil)
+        #expect(cache.record(key(7))?.issue.id == 7)
+        #expect(cache.record(key(999))?.issue.id == 999)
+        #expect(cache.record(key(3)) == nil)
     }
 
     @Test func aMovedDataVersionEmptiesIt() {
         let cache = IssueCache()
         cache.validate(dataVersion: 1)
-        cache.store([issue(1)])
+        cache.store([IssueRecord(issue: issue(1))])
         cache.validate(dataVersion: 1)
-        #expect(cache.issue(key(1)) != nil)
+        #expect(cache.record(key(1)) != nil)
         cache.validate(dataVersion: 2)
-        #expect(cache.issue(key(1)) == nil)
+        #expect(cache.record(key(1)) == nil)
     }
 }

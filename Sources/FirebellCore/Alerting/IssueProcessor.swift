@@ -33,12 +33,12 @@ public struct IssueDecision: Sendable, Equatable {
     public var alert: Alert?
     /// Channels the alert goes to; empty when no alert or no route matched.
     public var routes: [RouteDecision]
+    /// How the rules scored the event (what `backtest` reports per rule).
+    public var score: ScoreResult
 }
 
-/// Score → decide → route for one event, given its issue as stored: the pure middle of the pipeline.
-///
-/// The store calls it inside the transaction that writes the issue and the outbox,
-/// so what it decides and what is written cannot drift apart.
+/// Score → decide → route for one event, given its issue as it stands and the counts
+/// its window rules need; ``BatchProcessor`` calls it for each event of a batch.
 public struct IssueProcessor: Sendable {
     private let scorer: Scorer
     private let router: AlertRouter
@@ -98,12 +98,12 @@ public struct IssueProcessor: Sendable {
 
         let decision = policy.apply(score: score, to: &issue, previousStatus: existing?.status, now: now)
         guard let kind = decision.kind else {
-            return IssueDecision(issue: issue, alert: nil, routes: [])
+            return IssueDecision(issue: issue, alert: nil, routes: [], score: score)
         }
         let alert = Alert(
             kind: kind, issue: issue, projectName: projectName(projectID),
             eventsSinceLastAlert: decision.eventsSinceLastAlert, at: now
         )
-        return IssueDecision(issue: issue, alert: alert, routes: router.channels(for: event, severity: issue.severity))
+        return IssueDecision(issue: issue, alert: alert, routes: router.channels(for: event, severity: issue.severity), score: score)
     }
 }

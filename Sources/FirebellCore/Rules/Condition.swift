@@ -34,21 +34,27 @@ public indirect enum Condition: Sendable {
         }
     }
 
-    /// `events_in` windows anywhere inside this condition.
-    public var eventWindows: [TimeInterval] {
+    /// `events_in` windows and thresholds anywhere inside this condition.
+    public var eventThresholds: [(window: TimeInterval, over: Int)] {
         switch self {
-        case .eventsIn(let window, _): [window]
-        case .all(let conditions): conditions.flatMap(\.eventWindows)
+        case .eventsIn(let window, let over): [(window, over)]
+        case .all(let conditions): conditions.flatMap(\.eventThresholds)
         default: []
         }
     }
 
-    /// `users_in` windows anywhere inside this condition.
-    public var userWindows: [TimeInterval] {
+    /// `users_in` windows and thresholds anywhere inside this condition.
+    public var userThresholds: [(window: TimeInterval, over: Int)] {
         switch self {
-        case .usersIn(let window, _): [window]
-        case .all(let conditions): conditions.flatMap(\.userWindows)
+        case .usersIn(let window, let over): [(window, over)]
+        case .all(let conditions): conditions.flatMap(\.userThresholds)
         default: []
         }
     }
+
+    /// `events_in` windows anywhere inside this condition.
+    public var eventWindows: [TimeInterval] { eventThresholds.map(\.window) }
+
+    /// `users_in` windows anywhere inside this condition.
+    public var userWindows: [TimeInterval] { userThresholds.map(\.window) }
 }

@@ -2,53 +2,37 @@ import FirebellCore
 import Foundation
 
 /// The `Store` contract kept in memory: the twin tests use where SQLite would only add setup.
+/// Like every backend it decides nothing: it loads a batch's snapshot from its
+/// dictionaries and commits the processor's change into them.
 ///
 /// It passes the same shared store suite as the SQLite backend. Nothing survives
 /// the process, so `firebell serve` never uses it.
 public actor InMemoryStore: Store {
-    private struct StoredEvent {
-        var issueID: Int64
-        var receivedAt: Date
-        var userKey: String?
-    }
-
-    private struct EventKey: Hashable {
-        var projectID: Int
-        var eventID: String
-    }
-
-    private struct IssueKey: Hashable {
-        var projectID: Int
-        var fingerprint: String
-    }
-
-    private var events: [EventKey: StoredEvent] = [:]
-    private var eventsByIssue: [Int64: [StoredEvent]] = [:]
-    private var usersByIssue: [Int64: Set<String>] = [:]
-    private var issuesByID: [Int64: Issue] = [:]
-    private var issueIDs: [IssueKey: Int64] = [:]
+    /// Issues, event ids and users: loaded and committed per batch.
+    private var state = ReplayState()
     private var outbox: [Int64: OutboxEntry] = [:]
     private var threads: [String: String] = [:]
     private var claimed: Set<Int64> = []
-    private var nextIssueID: Int64 = 1
     private var nextOutboxID: Int64 = 1
 
     public init() {}
 
-    public func ingest(_ items: [IngestItem], processor: IssueProcessor, claim: OutboxClaim?) async throws -> IngestResult {
-        let firstRow = nextOutboxID
-        let outcomes = items.map { ingest($0, processor: processor) }
-        guard let claim else { return IngestResult(outcomes: outcomes) }
+    public func ingest(_ items: [IngestItem], processor: BatchProcessor, claim: OutboxClaim?) async throws -> IngestResult {
+        let (change, ids) = state.run(items, processor: processor)
         var claimedRows: [OutboxEntry] = []
-        for id in firstRow..<nextOutboxID {
-            guard var entry = outbox[id], entry.digest == nil else { continue }
-            entry.attempts = 1
-            entry.nextAttemptAt = entry.createdAt.addingTimeInterval(claim.lease)
-            outbox[id] = entry
-            claimed.insert(id)
-            claimedRows.append(entry)
+        for delivery in change.deliveries {
+            var alert = delivery.alert
+            alert.issueID = ids[delivery.issue] ?? 0
+            var entry = enqueue(alert, channel: delivery.channel, digest: delivery.digest, due: delivery.due)
+            if let claim, delivery.digest == nil {
+                entry.attempts = 1
+                entry.nextAttemptAt = entry.createdAt.addingTimeInterval(claim.lease)
+                outbox[entry.id] = entry
+                claimed.insert(entry.id)
+                claimedRows.append(entry)
+            }
         }
-        return IngestResult(outcomes: outcomes, claimed: claimedRows)
+        return IngestResult(change, ids: ids, claimed: claimedRows)
     }
 
     public func releaseDeliveries(ids: [Int64], at now: Date) async throws {
@@ -64,84 +48,36 @@ public actor InMemoryStore: Store {
     /// Nothing to make durable: this store lives in memory.
     public func sync() async throws {}
 
-    private func ingest(_ item: IngestItem, processor: IssueProcessor) -> IngestOutcome {
-        let eventKey = EventKey(projectID: item.projectID, eventID: item.event.eventID)
-        guard events[eventKey] == nil else { return .duplicate }
-        let issueKey = IssueKey(projectID: item.projectID, fingerprint: item.fingerprint)
-        let existing = issueIDs[issueKey].flatMap { issuesByID[$0] }
-        let now = item.receivedAt
-        let userKey = item.event.userKey
-
-        let stats: IssueStats
-        if let existing {
-            let history = eventsByIssue[existing.id] ?? []
-            var users = usersByIssue[existing.id] ?? []
-            if let userKey { users.insert(userKey) }
-            stats = IssueStats(
-                eventsInWindow: Dictionary(uniqueKeysWithValues: processor.eventWindows.map { window in
-                    (window, history.filter { $0.receivedAt > now.addingTimeInterval(-window) }.count + 1)
-                }),
-                usersInWindow: Dictionary(uniqueKeysWithValues: processor.userWindows.map { window in
-                    var inWindow = Set(history.filter { $0.receivedAt > now.addingTimeInterval(-window) }.compactMap(\.userKey))
-                    if let userKey { inWindow.insert(userKey) }
-                    return (window, inWindow.count)
-                }),
-                userCount: users.count
-            )
-        } else {
-            stats = processor.statsForNewIssue(item.event)
-        }
-
-        var decision = processor.process(
-            item.event, fingerprint: item.fingerprint, projectID: item.projectID, existing: existing, stats: stats, now: now)
-        if existing == nil {
-            decision.issue.id = nextIssueID
-            nextIssueID += 1
-            issueIDs[issueKey] = decision.issue.id
-        }
-        let issueID = decision.issue.id
-        issuesByID[issueID] = decision.issue
-        let stored = StoredEvent(issueID: issueID, receivedAt: now, userKey: userKey)
-        events[eventKey] = stored
-        eventsByIssue[issueID, default: []].append(stored)
-        if let userKey { usersByIssue[issueID, default: []].insert(userKey) }
-
-        if var alert = decision.alert {
-            alert.issueID = issueID
-            for route in decision.routes {
-                enqueue(alert, channel: route.channel, digest: route.digest, at: now)
-            }
-        }
-        return .stored(issueID: issueID, alert: decision.alert?.kind)
-    }
-
-    private func enqueue(_ alert: Alert, channel: String, digest: TimeInterval?, at now: Date) {
+    @discardableResult
+    private func enqueue(_ alert: Alert, channel: String, digest: TimeInterval?, due: Date) -> OutboxEntry {
         let id = nextOutboxID
         nextOutboxID += 1
-        outbox[id] = OutboxEntry(
+        let entry = OutboxEntry(
             id: id, issueID: alert.issueID, channel: channel, alert: alert, status: .pending, attempts: 0,
-            nextAttemptAt: digest.map { RollUp.digestDue(after: now, period: $0) } ?? now, createdAt: now, digest: digest)
+            nextAttemptAt: due, createdAt: alert.createdAt, digest: digest)
+        outbox[id] = entry
+        return entry
     }
 
     public func issues(_ query: IssueQuery) async throws -> [Issue] {
-        let matching = issuesByID.values.filter { issue in
+        let matching = state.records.values.map(\.issue).filter { issue in
             (query.projectID.map { $0 == issue.projectID } ?? true) && (query.status.map { $0 == issue.status } ?? true)
         }
         return Array(matching.sorted { ($0.lastSeen, $0.id) > ($1.lastSeen, $1.id) }.prefix(query.limit))
     }
 
-    public func issue(id: Int64) async throws -> Issue? { issuesByID[id] }
+    public func issue(id: Int64) async throws -> Issue? { state.issue(id: id) }
 
     public func resolve(
         issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> Issue? {
-        guard let current = issuesByID[issueID] else { return nil }
+        guard let current = try await issue(id: issueID) else { return nil }
         guard current.status != .resolved else { return current }
         let issue = update(issueID) { $0.resolve(at: now) }!
         let alerted = Set(outbox.values.filter { $0.issueID == issueID }.map(\.channel)).sorted()
         let alert = Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
         for channel in notify(alerted) {
-            enqueue(alert, channel: channel, digest: nil, at: now)
+            enqueue(alert, channel: channel, digest: nil, due: now)
         }
         return issue
     }
@@ -167,10 +103,7 @@ public actor InMemoryStore: Store {
     }
 
     private func update(_ id: Int64, _ change: (inout Issue) -> Void) -> Issue? {
-        guard var issue = issuesByID[id] else { return nil }
-        change(&issue)
-        issuesByID[id] = issue
-        return issue
+        state.update(id: id, change)
     }
 
     public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?) async throws -> [OutboxEntry] {
@@ -241,12 +174,7 @@ public actor InMemoryStore: Store {
     }
 
     public func pruneEvents(before cutoff: Date) async throws -> Int {
-        let old = events.filter { $0.value.receivedAt < cutoff }
-        for key in old.keys { events[key] = nil }
-        for (issueID, list) in eventsByIssue {
-            eventsByIssue[issueID] = list.filter { $0.receivedAt >= cutoff }
-        }
-        return old.count
+        state.pruneEvents(before: cutoff)
     }
 
     public func ping() async throws {}

@@ -1,9 +1,10 @@
 import FirebellCore
 import Synchronization
 
-/// The issues this connection last committed, by project and fingerprint, so an
-/// ingest batch reads from the database only the issues it has not seen lately:
-/// reading and decoding an issue row was a seventh of the writer's time per event.
+/// The issues this connection last committed (with their windows), by project and
+/// fingerprint, so an ingest batch reads from the database only the issues it has
+/// not seen lately: reading and decoding an issue row was a seventh of the writer's
+/// time per event.
 ///
 /// Issues go in as a transaction writes them, and a transaction that rolls back
 /// empties the cache (`SQLiteStore`), so no state that never committed stays.
@@ -19,19 +20,16 @@ import Synchronization
 /// eviction scan the emptied buckets: the fill of `make bench`'s 100 k issues ran at
 /// half speed.)
 final class IssueCache: Sendable {
-    struct Key: Hashable {
-        var projectID: Int
-        var fingerprint: String
-    }
+    typealias Key = IssueKey
 
     private struct State {
-        var young: [Key: Issue] = [:]
-        var old: [Key: Issue] = [:]
+        var young: [Key: IssueRecord] = [:]
+        var old: [Key: IssueRecord] = [:]
         /// `PRAGMA data_version` when the entries were known to be current.
         var dataVersion: Int?
 
-        mutating func put(_ issue: Issue, for key: Key, generation: Int) {
-            young[key] = issue
+        mutating func put(_ record: IssueRecord, for key: Key, generation: Int) {
+            young[key] = record
             if young.count >= generation {
                 old = young
                 young = Dictionary(minimumCapacity: generation)
@@ -56,12 +54,12 @@ final class IssueCache: Sendable {
 
     var count: Int { state.withLock { $0.young.count + $0.old.count } }
 
-    func issue(_ key: Key) -> Issue? {
+    func record(_ key: Key) -> IssueRecord? {
         state.withLock { state in
-            if let issue = state.young[key] { return issue }
-            guard let issue = state.old.removeValue(forKey: key) else { return nil }
-            state.put(issue, for: key, generation: generation)
-            return issue
+            if let record = state.young[key] { return record }
+            guard let record = state.old.removeValue(forKey: key) else { return nil }
+            state.put(record, for: key, generation: generation)
+            return record
         }
     }
 
@@ -76,13 +74,25 @@ final class IssueCache: Sendable {
     }
 
     /// Records issues as committed by this connection.
-    func store(_ issues: some Sequence<Issue>) {
+    func store(_ records: some Sequence<IssueRecord>) {
         guard capacity > 0 else { return }
         state.withLock { state in
-            for issue in issues {
-                let key = Key(projectID: issue.projectID, fingerprint: issue.fingerprint)
+            for record in records {
+                let key = record.issue.key
                 state.old.removeValue(forKey: key)
-                state.put(issue, for: key, generation: generation)
+                state.put(record, for: key, generation: generation)
+            }
+        }
+    }
+
+    /// Replaces a cached issue by its triaged state (its windows stay); an issue not
+    /// cached stays out, to be read with its windows when a batch needs it.
+    func update(_ issue: Issue) {
+        state.withLock { state in
+            if state.young[issue.key] != nil {
+                state.young[issue.key]?.issue = issue
+            } else if state.old[issue.key] != nil {
+                state.old[issue.key]?.issue = issue
             }
         }
     }

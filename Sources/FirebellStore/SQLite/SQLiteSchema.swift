@@ -84,5 +84,11 @@ enum SQLiteSchema {
             "DROP INDEX issues_last_seen",
             "CREATE INDEX issues_seen_minute ON issues (seen_minute)",
         ],
+        [
+            // An issue's recent events and users, as far as its window rules reach
+            // (`IssueWindows`), so a batch never counts them again from `events`.
+            // Issues from before start empty: their windows fill with the next events.
+            "ALTER TABLE issues ADD COLUMN windows BLOB",
+        ],
     ]
 }

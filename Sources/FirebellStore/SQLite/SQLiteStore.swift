@@ -106,7 +106,7 @@ public final class SQLiteStore: Store {
 
     // MARK: Ingest
 
-    public func ingest(_ items: [IngestItem], processor: IssueProcessor, claim: OutboxClaim?) async throws -> IngestResult {
+    public func ingest(_ items: [IngestItem], processor: BatchProcessor, claim: OutboxClaim?) async throws -> IngestResult {
         guard !items.isEmpty else { return IngestResult(outcomes: []) }
         return try await access.run {
             try await self.transaction {
@@ -114,9 +114,11 @@ public final class SQLiteStore: Store {
                 // moved since the cache was filled, another process wrote, and it starts empty.
                 let version = try await self.connection.query("PRAGMA data_version").first?.column("data_version")?.integer
                 if let version { self.issueCache.validate(dataVersion: version) } else { self.issueCache.removeAll() }
-                return try await SQLiteBatchIngest(
-                    connection: self.connection, processor: processor, claim: claim, cache: self.issueCache
-                ).run(items)
+                let batch = SQLiteBatch(connection: self.connection, cache: self.issueCache)
+                let change = processor.process(items, snapshot: try await batch.load(processor.request(for: items)))
+                guard !change.isEmpty else { return IngestResult(change, ids: [:], claimed: []) }
+                let (ids, claimed) = try await batch.commit(change, claim: claim)
+                return IngestResult(change, ids: ids, claimed: claimed)
             }
         }
     }
@@ -140,7 +142,7 @@ public final class SQLiteStore: Store {
                 .text(issue.status.rawValue), .float(issue.lastSeen.timeIntervalSince1970), .integer(Self.minute(issue.lastSeen)),
                 .text(try issue.jsonText()), .integer(Int(issue.id)),
             ])
-        issueCache.store(CollectionOfOne(issue))
+        issueCache.update(issue)
     }
 
     // MARK: Issues
@@ -302,7 +304,7 @@ public final class SQLiteStore: Store {
         }
         try await access.run {
             try await self.transaction {
-                for part in finished.chunked(SQLiteBatchIngest.chunk / 7) {
+                for part in finished.chunked(SQLiteBatch.chunk / 7) {
                     var binds: [SQLiteData] = []
                     for entry in part {
                         binds += [
@@ -345,7 +347,7 @@ public final class SQLiteStore: Store {
     }
 
     public func releaseDeliveries(ids: [Int64], at now: Date) async throws {
-        for part in ids.chunked(SQLiteBatchIngest.chunk) {
+        for part in ids.chunked(SQLiteBatch.chunk) {
             _ = try await access.run {
                 try await self.connection.query(
                     """

@@ -65,6 +65,9 @@ enum ConditionDecoder {
             if let overValue = map.required("over", example), let number = overValue.int() {
                 if number < 0 {
                     overValue.fail("must be 0 or more, got \(number)")
+                } else if number > WindowLimits.maxOver {
+                    // Each issue keeps its newest `over + 1` events (or users) to count in (`WindowLimits`).
+                    overValue.fail("must be at most \(WindowLimits.maxOver), got \(number)")
                 } else {
                     over = number
                 }

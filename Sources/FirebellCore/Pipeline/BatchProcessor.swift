@@ -1,0 +1,99 @@
+import Foundation
+
+/// Group → score → decide → route for a whole batch: the pure middle of the pipeline.
+///
+/// The store's part is to load a ``BatchSnapshot`` for ``request(for:)`` and commit
+/// the ``BatchChange`` that ``process(_:snapshot:)`` returns, both in one transaction,
+/// so what is decided and what is written cannot drift apart. Ingest and
+/// `firebell backtest` use the same processor: the same events and config make the
+/// same decisions.
+///
+/// Each event is decided in order with the state the events before it left, so
+/// splitting a stream of events into batches differently changes nothing. A batch
+/// costs time linear in its length: an issue's windows are bounded by the config
+/// (``WindowLimits``), never by its history. No I/O, no clock: an event's time is
+/// when it was received.
+public struct BatchProcessor: Sendable {
+    public let issues: IssueProcessor
+    public let limits: WindowLimits
+
+    public init(config: FirebellConfig) {
+        issues = IssueProcessor(config: config)
+        limits = WindowLimits(config.severity)
+    }
+
+    /// The keys whose stored state decides `items`.
+    public func request(for items: [IngestItem]) -> SnapshotRequest {
+        var request = SnapshotRequest()
+        var events = Set<EventKey>()
+        var issues = Set<IssueKey>()
+        var users = Set<IssueUser>()
+        for item in items {
+            let key = item.issueKey
+            if events.insert(item.eventKey).inserted { request.events.append(item.eventKey) }
+            if issues.insert(key).inserted { request.issues.append(key) }
+            if let user = item.event.userKey {
+                let pair = IssueUser(issue: key, user: user)
+                if users.insert(pair).inserted { request.users.append(pair) }
+            }
+        }
+        return request
+    }
+
+    /// Decides every event of the batch in order.
+    public func process(_ items: [IngestItem], snapshot: BatchSnapshot) -> BatchChange {
+        var change = BatchChange()
+        var records = snapshot.issues
+        var knownUsers = snapshot.knownUsers
+        var seen = Set<EventKey>()
+        // The issues the batch changes, in the order it first touches them.
+        var order: [IssueKey] = []
+        var touched = Set<IssueKey>()
+        for item in items {
+            let eventKey = item.eventKey
+            guard !snapshot.knownEvents.contains(eventKey), seen.insert(eventKey).inserted else {
+                change.outcomes.append(.duplicate)
+                continue
+            }
+            let key = item.issueKey
+            let existing = records[key]
+            if touched.insert(key).inserted { order.append(key) }
+            var windows = existing?.windows ?? IssueWindows()
+            windows.record(at: item.receivedAt, user: item.event.userKey, limits: limits)
+
+            var userCount = existing?.issue.userCount ?? 0
+            if let user = item.event.userKey, knownUsers.insert(IssueUser(issue: key, user: user)).inserted {
+                userCount += 1
+                change.users.append(IssueUser(issue: key, user: user))
+            }
+            let decision = issues.process(
+                item.event, fingerprint: item.fingerprint, projectID: item.projectID, existing: existing?.issue,
+                stats: stats(windows, at: item.receivedAt, userCount: userCount), now: item.receivedAt)
+            records[key] = IssueRecord(issue: decision.issue, windows: windows)
+            change.events.append((item, key))
+            if let alert = decision.alert {
+                for route in decision.routes {
+                    change.deliveries.append(OwedDelivery(
+                        issue: key, channel: route.channel, alert: alert,
+                        due: route.digest.map { RollUp.digestDue(after: alert.createdAt, period: $0) } ?? alert.createdAt,
+                        digest: route.digest))
+                }
+            }
+            change.outcomes.append(.stored(issue: key, alert: decision.alert?.kind, score: decision.score))
+        }
+        change.issues = order.compactMap { records[$0] }
+        return change
+    }
+
+    private func stats(_ windows: IssueWindows, at now: Date, userCount: Int) -> IssueStats {
+        var events: [TimeInterval: Int] = [:]
+        for window in limits.eventWindows {
+            events[window] = windows.events(in: window, at: now, cap: limits.events)
+        }
+        var users: [TimeInterval: Int] = [:]
+        for window in limits.userWindows {
+            users[window] = windows.users(in: window, at: now, cap: limits.users)
+        }
+        return IssueStats(eventsInWindow: events, usersInWindow: users, userCount: userCount)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Issues, stored event ids and issue users kept in dictionaries, fed batch by batch
+/// through a ``BatchProcessor``: the state `firebell backtest` replays history in,
+/// and the in-memory store's. It does what a store does with a batch, and no more:
+/// load the snapshot for the processor's keys, commit the change, number new issues.
+public struct ReplayState: Sendable {
+    public private(set) var records: [IssueKey: IssueRecord] = [:]
+    private var keysByID: [Int64: IssueKey] = [:]
+    /// Stored event ids, with when each was received (for pruning).
+    private var events: [EventKey: Date] = [:]
+    private var users: Set<IssueUser> = []
+    private var nextIssueID: Int64 = 1
+
+    public init() {}
+
+    /// Decides `items` with `processor` and commits the change; returns it with the ids of its issues.
+    public mutating func run(_ items: [IngestItem], processor: BatchProcessor) -> (change: BatchChange, ids: [IssueKey: Int64]) {
+        let change = processor.process(items, snapshot: snapshot(for: processor.request(for: items)))
+        return (change, commit(change))
+    }
+
+    public func snapshot(for request: SnapshotRequest) -> BatchSnapshot {
+        BatchSnapshot(
+            knownEvents: Set(request.events.filter { events[$0] != nil }),
+            issues: Dictionary(uniqueKeysWithValues: request.issues.compactMap { key in records[key].map { (key, $0) } }),
+            knownUsers: Set(request.users.filter(users.contains)))
+    }
+
+    /// Writes the change in; new issues get the next ids.
+    public mutating func commit(_ change: BatchChange) -> [IssueKey: Int64] {
+        var ids: [IssueKey: Int64] = [:]
+        for var record in change.issues {
+            let key = record.issue.key
+            if let existing = records[key] {
+                record.issue.id = existing.issue.id
+            } else {
+                record.issue.id = nextIssueID
+                nextIssueID += 1
+                keysByID[record.issue.id] = key
+            }
+            records[key] = record
+            ids[key] = record.issue.id
+        }
+        for (item, _) in change.events { events[item.eventKey] = item.receivedAt }
+        users.formUnion(change.users)
+        return ids
+    }
+
+    public func issue(id: Int64) -> Issue? {
+        keysByID[id].flatMap { records[$0]?.issue }
+    }
+
+    /// Changes one issue in place (triage); nil if there is none.
+    public mutating func update(id: Int64, _ change: (inout Issue) -> Void) -> Issue? {
+        guard let key = keysByID[id], var record = records[key] else { return nil }
+        change(&record.issue)
+        records[key] = record
+        return record.issue
+    }
+
+    /// Forgets the ids of events received before `cutoff`; returns how many.
+    public mutating func pruneEvents(before cutoff: Date) -> Int {
+        let before = events.count
+        events = events.filter { $0.value >= cutoff }
+        return before - events.count
+    }
+}

@@ -1,0 +1,239 @@
+import FirebellCore
+import Foundation
+import NIOCore
+import SQLiteNIO
+
+/// A group-commit batch's two trips to SQLite, inside the caller's transaction:
+/// load the snapshot for the batch's keys, and commit the change the processor
+/// decided. A fixed number of statements per chunk of rows, however many events
+/// the batch holds and however long its issues' histories are: an issue's window
+/// counts travel in its own row (`issues.windows`), never re-read from `events`.
+struct SQLiteBatch {
+    let connection: SQLiteConnection
+    /// Issues read from here need no query; every issue the batch writes goes in.
+    /// The caller has validated it for this transaction and empties it if it rolls back.
+    let cache: IssueCache
+
+    /// Binds per statement stay well under SQLite's limit (32,766).
+    static let chunk = 400
+
+    // MARK: Loading
+
+    // The lookups name the project: the unique indexes lead with project_id, and a
+    // query without it scans the whole table (the first profile's top entry).
+
+    func load(_ request: SnapshotRequest) async throws -> BatchSnapshot {
+        var snapshot = BatchSnapshot()
+        snapshot.knownEvents = try await knownEvents(request.events)
+        snapshot.issues = try await issues(request.issues)
+        snapshot.knownUsers = try await knownUsers(request.users, ids: snapshot.issues.mapValues(\.issue.id))
+        return snapshot
+    }
+
+    private func knownEvents(_ keys: [EventKey]) async throws -> Set<EventKey> {
+        var known = Set<EventKey>()
+        for (project, projectKeys) in Dictionary(grouping: keys, by: \.projectID) {
+            for part in projectKeys.chunked(Self.chunk) {
+                let rows = try await connection.query(
+                    "SELECT event_id FROM events WHERE project_id = ? AND event_id IN (\(marks(part.count)))",
+                    [.integer(project)] + part.map { .text($0.eventID) })
+                for row in rows {
+                    if let id = row.column("event_id")?.string { known.insert(EventKey(projectID: project, eventID: id)) }
+                }
+            }
+        }
+        return known
+    }
+
+    private func issues(_ keys: [IssueKey]) async throws -> [IssueKey: IssueRecord] {
+        var records: [IssueKey: IssueRecord] = [:]
+        var missing: [Int: [String]] = [:]
+        for key in keys {
+            if let record = cache.record(key) {
+                records[key] = record
+            } else {
+                missing[key.projectID, default: []].append(key.fingerprint)
+            }
+        }
+        for (project, fingerprints) in missing {
+            for part in fingerprints.chunked(Self.chunk) {
+                let rows = try await connection.query(
+                    "SELECT id, fingerprint, data, windows FROM issues WHERE project_id = ? AND fingerprint IN (\(marks(part.count)))",
+                    [.integer(project)] + part.map { .text($0) })
+                for row in rows {
+                    guard let fingerprint = row.column("fingerprint")?.string else { continue }
+                    let windows = row.column("windows")?.blob.flatMap { IssueWindows(bytes: $0.readableBytesView) } ?? IssueWindows()
+                    records[IssueKey(projectID: project, fingerprint: fingerprint)] = IssueRecord(
+                        issue: try SQLiteStore.decodeIssue(row), windows: windows)
+                }
+            }
+        }
+        return records
+    }
+
+    /// The batch's (issue, user) pairs of existing issues, each looked up on the primary
+    /// key. (Two IN lists would probe every issue with every user.)
+    private func knownUsers(_ pairs: [IssueUser], ids: [IssueKey: Int64]) async throws -> Set<IssueUser> {
+        var byID: [Int64: IssueKey] = [:]
+        var lookups: [(id: Int64, user: String)] = []
+        for pair in pairs {
+            guard let id = ids[pair.issue] else { continue }
+            byID[id] = pair.issue
+            lookups.append((id, pair.user))
+        }
+        var known = Set<IssueUser>()
+        for part in lookups.chunked(Self.chunk / 2) {
+            let rows = try await connection.query(
+                """
+                WITH pairs(issue_id, user_key) AS (VALUES \(tuples(part.count, 2)))
+                SELECT known.issue_id, known.user_key FROM pairs CROSS JOIN issue_users AS known
+                ON known.issue_id = pairs.issue_id AND known.user_key = pairs.user_key
+                """,
+                part.flatMap { [SQLiteData.integer(Int($0.id)), .text($0.user)] })
+            for row in rows {
+                if let id = row.column("issue_id")?.integer, let key = byID[Int64(id)], let user = row.column("user_key")?.string {
+                    known.insert(IssueUser(issue: key, user: user))
+                }
+            }
+        }
+        return known
+    }
+
+    // MARK: Committing
+
+    /// Writes the change; returns the issues' ids and the outbox rows written claimed.
+    func commit(_ change: BatchChange, claim: OutboxClaim?) async throws -> (ids: [IssueKey: Int64], claimed: [OutboxEntry]) {
+        let ids = try await writeIssues(change.issues)
+        cache.store(change.issues.map { record in
+            var record = record
+            record.issue.id = ids[record.issue.key] ?? record.issue.id
+            return record
+        })
+        try await writeEvents(change.events, ids: ids)
+        try await writeUsers(change.users, ids: ids)
+        let claimed = try await writeOutbox(change.deliveries, ids: ids, claim: claim)
+        return (ids, claimed)
+    }
+
+    /// Inserts new issues and updates changed ones in one upsert per chunk; returns every issue's id.
+    private func writeIssues(_ records: [IssueRecord]) async throws -> [IssueKey: Int64] {
+        var ids: [IssueKey: Int64] = [:]
+        for part in records.chunked(Self.chunk / 7) {
+            var binds: [SQLiteData] = []
+            for record in part {
+                let issue = record.issue
+                binds += [
+                    .integer(issue.projectID), .text(issue.fingerprint), .text(issue.status.rawValue),
+                    .float(issue.lastSeen.timeIntervalSince1970), .integer(SQLiteStore.minute(issue.lastSeen)),
+                    .text(try issue.jsonText()),
+                    record.windows.isEmpty ? .null : .blob(ByteBuffer(bytes: record.windows.encoded())),
+                ]
+            }
+            let rows = try await connection.query(
+                """
+                INSERT INTO issues (project_id, fingerprint, status, last_seen, seen_minute, data, windows) VALUES \(tuples(part.count, 7))
+                ON CONFLICT (project_id, fingerprint) DO UPDATE
+                SET status = excluded.status, last_seen = excluded.last_seen, seen_minute = excluded.seen_minute,
+                    data = excluded.data, windows = excluded.windows
+                RETURNING id, project_id, fingerprint
+                """, binds)
+            for row in rows {
+                if let id = row.column("id")?.integer, let project = row.column("project_id")?.integer,
+                   let fingerprint = row.column("fingerprint")?.string {
+                    ids[IssueKey(projectID: project, fingerprint: fingerprint)] = Int64(id)
+                }
+            }
+        }
+        return ids
+    }
+
+    private func writeEvents(_ events: [(item: IngestItem, issue: IssueKey)], ids: [IssueKey: Int64]) async throws {
+        for part in events.chunked(Self.chunk / 6) {
+            var binds: [SQLiteData] = []
+            for (item, key) in part {
+                binds += [
+                    .integer(item.projectID), .text(item.event.eventID), .integer(Int(ids[key] ?? 0)),
+                    .float(item.receivedAt.timeIntervalSince1970), item.event.userKey.map { .text($0) } ?? .null,
+                    .text(try item.event.jsonText()),
+                ]
+            }
+            _ = try await connection.query(
+                "INSERT INTO events (project_id, event_id, issue_id, received_at, user_key, payload) VALUES \(tuples(part.count, 6))",
+                binds)
+        }
+    }
+
+    private func writeUsers(_ users: [IssueUser], ids: [IssueKey: Int64]) async throws {
+        for part in users.chunked(Self.chunk / 2) {
+            _ = try await connection.query(
+                "INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES \(tuples(part.count, 2))",
+                part.flatMap { [SQLiteData.integer(Int(ids[$0.issue] ?? 0)), .text($0.user)] })
+        }
+    }
+
+    /// Returns the rows written claimed: with `claim`, every row due at once.
+    private func writeOutbox(_ deliveries: [OwedDelivery], ids: [IssueKey: Int64], claim: OutboxClaim?) async throws -> [OutboxEntry] {
+        var rows: [OutboxEntry] = []
+        var payloads: [String] = []
+        var payload: (alert: Alert, text: String)?
+        for delivery in deliveries {
+            var alert = delivery.alert
+            alert.issueID = ids[delivery.issue] ?? 0
+            // One alert fans out to consecutive rows: encode it once.
+            if payload?.alert != alert { payload = (alert, try alert.jsonText()) }
+            var row = OutboxEntry(
+                id: 0, issueID: alert.issueID, channel: delivery.channel, alert: alert, status: .pending, attempts: 0,
+                nextAttemptAt: delivery.due, createdAt: alert.createdAt, digest: delivery.digest)
+            if let claim, delivery.digest == nil {
+                row.attempts = 1
+                row.nextAttemptAt = alert.createdAt.addingTimeInterval(claim.lease)
+            }
+            rows.append(row)
+            payloads.append(payload!.text)
+        }
+        var claimed: [OutboxEntry] = []
+        var offset = 0
+        for part in rows.chunked(Self.chunk / 7) {
+            var binds: [SQLiteData] = []
+            for (index, row) in part.enumerated() {
+                binds += [
+                    .integer(Int(row.issueID)), .text(row.channel), .float(row.nextAttemptAt.timeIntervalSince1970),
+                    .float(row.createdAt.timeIntervalSince1970), row.digest.map { .float($0) } ?? .null,
+                    .text(payloads[offset + index]), .integer(row.attempts),
+                ]
+            }
+            offset += part.count
+            let inserted = try await connection.query(
+                """
+                INSERT INTO outbox (issue_id, channel, next_attempt_at, created_at, digest, alert, status, attempts, claimed)
+                SELECT column1, column2, column3, column4, column5, column6, 'pending', column7, column7 FROM (VALUES \(tuples(part.count, 7)))
+                RETURNING id
+                """, binds)
+            // One statement, one writer: the rows get ascending ids in the order of VALUES.
+            let ids = inserted.compactMap { $0.column("id")?.integer }.sorted()
+            guard ids.count == part.count else { throw StoreError("outbox insert returned \(ids.count) ids for \(part.count) rows") }
+            for (row, id) in zip(part, ids) where row.attempts == 1 {
+                var row = row
+                row.id = Int64(id)
+                claimed.append(row)
+            }
+        }
+        return claimed
+    }
+
+    private func marks(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    private func tuples(_ rows: Int, _ columns: Int) -> String {
+        let tuple = "(" + marks(columns) + ")"
+        return Array(repeating: tuple, count: rows).joined(separator: ", ")
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: Swift.max(size, 1)).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
