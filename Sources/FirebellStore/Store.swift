@@ -59,6 +59,18 @@ extension IngestResult {
     }
 }
 
+/// Where a read of stored events stopped (`Store.storedEvents(since:after:limit:)`).
+public struct EventCursor: Sendable, Equatable {
+    public var receivedAt: Date
+    /// The store's own order among events received at the same time.
+    public var sequence: Int64
+
+    public init(receivedAt: Date, sequence: Int64) {
+        self.receivedAt = receivedAt
+        self.sequence = sequence
+    }
+}
+
 /// Where an owed alert stands.
 public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
     case pending, delivered, dead
@@ -213,6 +225,12 @@ public protocol Store: Sendable {
     func setThreadReference(issueID: Int64, channel: String, reference: String) async throws
     /// Drops the reference (its message was deleted): the next alert starts a new thread.
     func forgetThreadReference(issueID: Int64, channel: String) async throws
+
+    /// Stored events received at or after `since`, in the order they were received,
+    /// from after `cursor` (nil: the first); at most `limit`, and where to go on from.
+    func storedEvents(since: Date, after cursor: EventCursor?, limit: Int) async throws -> (events: [Backtest.StoredEvent], next: EventCursor?)
+    /// What the outbox says was owed since `since` (its rows created since), for `backtest`.
+    func owedAlerts(since: Date) async throws -> [OwedAlert]
 
     /// Deletes events received before `cutoff` (retention); issues stay.
     func pruneEvents(before cutoff: Date) async throws -> Int

@@ -152,6 +152,10 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
         try await inner.forgetThreadReference(issueID: issueID, channel: channel)
     }
     func pruneEvents(before cutoff: Date) async throws -> Int { try await inner.pruneEvents(before: cutoff) }
+    func storedEvents(since: Date, after cursor: EventCursor?, limit: Int) async throws -> (events: [Backtest.StoredEvent], next: EventCursor?) {
+        try await inner.storedEvents(since: since, after: cursor, limit: limit)
+    }
+    func owedAlerts(since: Date) async throws -> [OwedAlert] { try await inner.owedAlerts(since: since) }
     func ping() async throws {}
     func close() async throws {}
 }

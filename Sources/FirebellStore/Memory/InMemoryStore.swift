@@ -14,11 +14,14 @@ public actor InMemoryStore: Store {
     private var threads: [String: String] = [:]
     private var claimed: Set<Int64> = []
     private var nextOutboxID: Int64 = 1
+    /// Every stored event, in the order received (for `storedEvents`).
+    private var history: [Backtest.StoredEvent] = []
 
     public init() {}
 
     public func ingest(_ items: [IngestItem], processor: BatchProcessor, claim: OutboxClaim?) async throws -> IngestResult {
         let (change, ids) = state.run(items, processor: processor)
+        history += change.events.map { Backtest.StoredEvent(projectID: $0.item.projectID, event: $0.item.event, receivedAt: $0.item.receivedAt) }
         var claimedRows: [OutboxEntry] = []
         for delivery in change.deliveries {
             var alert = delivery.alert
@@ -174,7 +177,25 @@ public actor InMemoryStore: Store {
     }
 
     public func pruneEvents(before cutoff: Date) async throws -> Int {
-        state.pruneEvents(before: cutoff)
+        history.removeAll { $0.receivedAt < cutoff }
+        return state.pruneEvents(before: cutoff)
+    }
+
+    public func storedEvents(since: Date, after cursor: EventCursor?, limit: Int) async throws -> (events: [Backtest.StoredEvent], next: EventCursor?) {
+        // The sequence is the position in `history`, ordered by time as SQLite's is.
+        let ordered = history.enumerated().sorted { ($0.element.receivedAt, $0.offset) < ($1.element.receivedAt, $1.offset) }
+        let after = cursor ?? EventCursor(receivedAt: since, sequence: -1)
+        let page = ordered.filter { entry in
+            entry.element.receivedAt >= since
+                && (entry.element.receivedAt, Int64(entry.offset)) > (after.receivedAt, after.sequence)
+        }.prefix(limit)
+        let next = page.last.map { EventCursor(receivedAt: $0.element.receivedAt, sequence: Int64($0.offset)) }
+        return (page.map(\.element), page.count < limit ? nil : next)
+    }
+
+    public func owedAlerts(since: Date) async throws -> [OwedAlert] {
+        outbox.values.filter { $0.createdAt >= since }.sorted { $0.id < $1.id }
+            .map { OwedAlert(channel: $0.channel, kind: $0.alert.kind, severity: $0.alert.severity) }
     }
 
     public func ping() async throws {}

@@ -409,6 +409,50 @@ public final class SQLiteStore: Store {
         return !rows.isEmpty
     }
 
+    // MARK: Backtest
+
+    public func storedEvents(since: Date, after cursor: EventCursor?, limit: Int) async throws -> (events: [Backtest.StoredEvent], next: EventCursor?) {
+        let after = cursor ?? EventCursor(receivedAt: since, sequence: 0)
+        let rows = try await access.run {
+            try await self.connection.query(
+                """
+                SELECT id, project_id, received_at, payload FROM events
+                WHERE received_at >= ? AND (received_at, id) > (?, ?) ORDER BY received_at, id LIMIT ?
+                """,
+                [.float(since.timeIntervalSince1970), .float(after.receivedAt.timeIntervalSince1970), .integer(Int(after.sequence)), .integer(limit)])
+        }
+        var events: [Backtest.StoredEvent] = []
+        var next: EventCursor?
+        for row in rows {
+            guard let id = row.column("id")?.integer, let received = row.column("received_at")?.double,
+                  let project = row.column("project_id")?.integer, let payload = row.column("payload")?.string
+            else { throw StoreError("event row without id, time, project or payload") }
+            let receivedAt = Date(timeIntervalSince1970: received)
+            events.append(Backtest.StoredEvent(
+                projectID: project, event: try JSONDecoder().decode(Event.self, from: Data(payload.utf8)), receivedAt: receivedAt))
+            next = EventCursor(receivedAt: receivedAt, sequence: Int64(id))
+        }
+        return (events, rows.count < limit ? nil : next)
+    }
+
+    public func owedAlerts(since: Date) async throws -> [OwedAlert] {
+        let rows = try await access.run {
+            try await self.connection.query(
+                """
+                SELECT channel, json_extract(alert, '$.kind') AS kind, json_extract(alert, '$.severity') AS severity
+                FROM outbox WHERE created_at >= ? ORDER BY id
+                """,
+                [.float(since.timeIntervalSince1970)])
+        }
+        return rows.compactMap { row in
+            guard let channel = row.column("channel")?.string,
+                  let kind = row.column("kind")?.string.flatMap(AlertKind.init(rawValue:)),
+                  let severity = row.column("severity")?.string.flatMap(Severity.init(rawValue:))
+            else { return nil }
+            return OwedAlert(channel: channel, kind: kind, severity: severity)
+        }
+    }
+
     // MARK: Housekeeping
 
     public func pruneEvents(before cutoff: Date) async throws -> Int {

@@ -1,0 +1,148 @@
+import Foundation
+
+/// `firebell backtest`: stored events replayed, in the order they were received,
+/// through the same ``BatchProcessor`` ingest uses, with the config under test, in
+/// memory. Nothing is written and nothing is sent; the result says per rule what it
+/// matched and per channel what would have gone out.
+///
+/// Replay starts from nothing: issues are as the replayed events make them, and
+/// operators' resolves and mutes in the period are not replayed (an alert they
+/// prevented is counted as owed).
+public struct Backtest: Sendable {
+    private let processor: BatchProcessor
+    private let fingerprinter: Fingerprinter
+    private let rules: [SeverityRule]
+    private let channelRate: Rate?
+    private var state = ReplayState()
+    private var matched: [Int]
+    private var points: [Int]
+    private var deliveries: [OwedDelivery] = []
+    private(set) var events = 0
+
+    public init(config: FirebellConfig) {
+        processor = BatchProcessor(config: config)
+        fingerprinter = Fingerprinter(rules: config.grouping)
+        rules = config.severity.rules
+        channelRate = config.alerting.channelRate
+        matched = Array(repeating: 0, count: rules.count)
+        points = Array(repeating: 0, count: rules.count)
+    }
+
+    /// One stored event: its project, the event as stored, and when it was received.
+    public struct StoredEvent: Sendable {
+        public var projectID: Int
+        public var event: Event
+        public var receivedAt: Date
+
+        public init(projectID: Int, event: Event, receivedAt: Date) {
+            self.projectID = projectID
+            self.event = event
+            self.receivedAt = receivedAt
+        }
+    }
+
+    /// Replays the next events (in received order), grouped with this config's rules.
+    public mutating func replay(_ stored: [StoredEvent]) {
+        let items = stored.map { stored in
+            IngestItem(
+                projectID: stored.projectID, event: stored.event, fingerprint: fingerprinter.fingerprint(stored.event).hash,
+                receivedAt: stored.receivedAt)
+        }
+        let (change, _) = state.run(items, processor: processor)
+        events += items.count
+        for case .stored(_, _, let score) in change.outcomes {
+            // Hits are in rule order; names may repeat, so match them by position.
+            var index = 0
+            for hit in score.hits {
+                while index < rules.count, rules[index].name != hit.name || rules[index].effect != hit.effect { index += 1 }
+                guard index < rules.count else { break }
+                matched[index] += 1
+                if case .add(let added) = hit.effect { points[index] += added }
+                index += 1
+            }
+        }
+        deliveries += change.deliveries
+    }
+
+    /// What the replay came to, beside what the store says was owed in the same period.
+    public func report(since: Date, owed: [OwedAlert]) -> BacktestReport {
+        var channels: [String: BacktestReport.Channel] = [:]
+        for delivery in deliveries {
+            channels[delivery.channel, default: .init(channel: delivery.channel)].would.count(delivery.alert.kind, delivery.alert.severity)
+        }
+        for (channel, messages) in Self.messages(deliveries, channelRate: channelRate) {
+            channels[channel]?.would.messages = messages.total
+            channels[channel]?.would.rollUps = messages.rollUps
+            channels[channel]?.would.digests = messages.digests
+        }
+        for alert in owed {
+            channels[alert.channel, default: .init(channel: alert.channel)].did.count(alert.kind, alert.severity)
+        }
+        return BacktestReport(
+            since: since, events: events, issues: state.records.count,
+            rules: rules.indices.map { index in
+                BacktestReport.Rule(name: rules[index].name, events: matched[index], points: points[index], effect: rules[index].effect)
+            },
+            channels: channels.values.sorted { $0.channel < $1.channel })
+    }
+
+    /// Messages per channel once `channel_rate` and digests have their way, as the
+    /// deliverer sends them: an alert with a token goes alone; alerts without one queue
+    /// and go out as one roll-up as soon as a token is free; a digest route's alerts of
+    /// one period are one summary.
+    static func messages(_ deliveries: [OwedDelivery], channelRate: Rate?) -> [String: (total: Int, rollUps: Int, digests: Int)] {
+        var result: [String: (total: Int, rollUps: Int, digests: Int)] = [:]
+        var digestPeriods = Set<String>()
+        var buckets: [String: TokenBucket] = [:]
+        var held: [String: Int] = [:]
+        for delivery in deliveries.sorted(by: { $0.alert.createdAt < $1.alert.createdAt }) {
+            let channel = delivery.channel
+            if delivery.digest != nil {
+                if digestPeriods.insert("\(channel)\u{1F}\(delivery.due.timeIntervalSince1970)").inserted {
+                    result[channel, default: (0, 0, 0)].total += 1
+                    result[channel, default: (0, 0, 0)].digests += 1
+                }
+                continue
+            }
+            guard let rate = channelRate else {
+                result[channel, default: (0, 0, 0)].total += 1
+                continue
+            }
+            let now = delivery.alert.createdAt
+            var bucket = buckets[channel] ?? TokenBucket(rate: rate, now: now)
+            if held[channel, default: 0] > 0 {
+                // The queue went out as one roll-up when a token came free, if one has by now.
+                let wait = bucket.wait(for: 1, now: now)
+                if wait == 0, bucket.take(1, now: now) {
+                    result[channel, default: (0, 0, 0)].total += 1
+                    result[channel, default: (0, 0, 0)].rollUps += 1
+                    held[channel] = 0
+                }
+            }
+            if held[channel, default: 0] == 0, bucket.take(1, now: now) {
+                result[channel, default: (0, 0, 0)].total += 1
+            } else {
+                held[channel, default: 0] += 1
+            }
+            buckets[channel] = bucket
+        }
+        for (channel, count) in held where count > 0 {
+            result[channel, default: (0, 0, 0)].total += 1
+            result[channel, default: (0, 0, 0)].rollUps += 1
+        }
+        return result
+    }
+}
+
+/// One alert the store says was owed to a channel (an outbox row).
+public struct OwedAlert: Sendable {
+    public var channel: String
+    public var kind: AlertKind
+    public var severity: Severity
+
+    public init(channel: String, kind: AlertKind, severity: Severity) {
+        self.channel = channel
+        self.kind = kind
+        self.severity = severity
+    }
+}
