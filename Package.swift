@@ -57,6 +57,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The only target that imports CCompression: request-body decoders at the edge.
+        .target(
+            name: "FirebellCompression",
+            dependencies: ["CCompression"]
+        ),
         .target(
             name: "FirebellDelivery",
             dependencies: [
@@ -77,7 +82,7 @@ let package = Package(
                 "FirebellStore",
                 "FirebellDelivery",
                 "FirebellCurl",
-                "CCompression",
+                "FirebellCompression",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -107,6 +112,8 @@ let package = Package(
         .testTarget(name: "FirebellCoreTests", dependencies: ["FirebellCore"]),
         .testTarget(name: "FirebellStoreTests", dependencies: ["FirebellStore", "FirebellCore"]),
         .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl"]),
+        // CCompression too: its TestEncoders submodule compresses the fixtures.
+        .testTarget(name: "FirebellCompressionTests", dependencies: ["FirebellCompression", "CCompression"]),
         .testTarget(
             name: "FirebellDeliveryTests",
             dependencies: ["FirebellDelivery", "FirebellCore", "FirebellStore", "FirebellCurl"],
@@ -114,7 +121,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FirebellServerTests",
-            dependencies: ["FirebellServer", "FirebellCore", "FirebellStore", "FirebellDelivery", "FirebellCurl"]
+            dependencies: ["FirebellServer", "FirebellCore", "FirebellStore", "FirebellDelivery", "FirebellCurl", "FirebellCompression"]
         ),
     ]
 )

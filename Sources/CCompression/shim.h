@@ -7,7 +7,8 @@
 #include <zstd_errors.h>
 
 // The decoders for request bodies (Content-Encoding gzip, deflate, br, zstd).
-// Only FirebellServer/Decompression/Decompressor.swift imports this module.
+// Only FirebellCompression/Decompressor.swift imports this module (its tests
+// also import the TestEncoders submodule, see test_encoders.h).
 
 /// Wrapper around inflateInit2(), a macro that passes ZLIB_VERSION and
 /// sizeof(z_stream) to inflateInit2_(); Swift does not import function-like

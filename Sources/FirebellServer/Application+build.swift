@@ -1,3 +1,12 @@
+// FirebellServer: the HTTP side of the daemon, composed with Hummingbird.
+//
+// Owns routes, auth, limits, request bodies (decoded by FirebellCompression),
+// metrics, health, SIGHUP reload, and the assembly of every service
+// (`Firebell`, `buildApplication`, `Daemon`). The work behind a route lives in
+// FirebellCore, FirebellStore and FirebellDelivery; which status answers it is
+// decided here. It must not import CCurl or CCompression: C stays in
+// FirebellCurl and FirebellCompression.
+
 import FirebellCore
 import Foundation
 import HTTPTypes

@@ -1,3 +1,4 @@
+import FirebellCompression
 import HTTPTypes
 import Hummingbird
 import NIOCore

@@ -33,7 +33,7 @@ public enum ContentEncoding: Sendable, Equatable {
     ///
     /// A list is accepted when at most one of its entries is a real coding:
     /// `gzip, identity` → `.gzip`. Stacked codings (`gzip, br`) are refused
-    /// with `.unsupported`, as is any other name (the server answers 415).
+    /// with `.unsupported`, as is any other name.
     public init(header: String?) throws(DecompressionError) {
         guard let header else {
             self = .identity

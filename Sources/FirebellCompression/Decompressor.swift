@@ -1,3 +1,15 @@
+// FirebellCompression: the one place Firebell calls zlib, brotli and zstd.
+//
+// Owns the streaming decoders for a request body's `Content-Encoding`:
+// `ContentEncoding` names one (gzip, deflate, br, zstd or identity),
+// `Decompressor` decodes a body chunk by chunk under a hard cap, and
+// `DecompressionError` says why it could not. This target is the only one
+// that imports CCompression (its tests also import CCompression.TestEncoders
+// to build fixtures); the libraries' codes become `DecompressionError`s in
+// Decompressor.swift and nowhere else. It must not import Hummingbird, NIO or
+// any other Firebell target: it turns bytes into bytes, and which HTTP status
+// answers a failure is the server's call.
+
 import CCompression
 
 /// Decompresses a request body as it streams in, with a hard cap on the

@@ -3,7 +3,7 @@ import CCompression.TestEncoders
 import Foundation
 import Testing
 
-@testable import FirebellServer
+@testable import FirebellCompression
 
 // Request-body decompression: Content-Encoding parsing, each encoding's
 // streaming decoder, and the max_body cap that keeps compression bombs out.
@@ -32,10 +32,7 @@ struct DecompressionTests {
         #expect(throws: DecompressionError.unsupported(named)) { try ContentEncoding(header: header) }
     }
 
-    @Test func errorsCarryTheirHTTPStatusAndSayWhatIsAccepted() {
-        #expect(DecompressionError.unsupported("lzma").httpStatus == 415)
-        #expect(DecompressionError.tooLarge(limit: 10).httpStatus == 413)
-        #expect(DecompressionError.corrupt("x").httpStatus == 400)
+    @Test func errorsSayWhatIsAccepted() {
         #expect(DecompressionError.unsupported("lzma").description.contains("gzip, deflate, br, zstd or identity"))
         #expect(DecompressionError.tooLarge(limit: 1_048_576).description.contains("1048576 bytes"))
     }

@@ -1,21 +1,13 @@
-/// Why a request body could not be decompressed. Each case has its HTTP answer.
+/// Why a request body could not be decompressed. Which HTTP status answers
+/// each case is FirebellServer's call.
 public enum DecompressionError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A `Content-Encoding` Firebell does not decode (the header token as sent) → 415.
+    /// A `Content-Encoding` Firebell does not decode (the header token as sent).
     case unsupported(String)
-    /// The decompressed body would pass `limit` bytes (`max_body`) → 413.
+    /// The decompressed body would pass `limit` bytes (`max_body`).
     case tooLarge(limit: Int)
     /// The body is not a valid, complete stream of its encoding; the text is
-    /// what the decoder said → 400.
+    /// what the decoder said.
     case corrupt(String)
-
-    /// The status the server answers with.
-    public var httpStatus: Int {
-        switch self {
-        case .unsupported: 415
-        case .tooLarge: 413
-        case .corrupt: 400
-        }
-    }
 
     public var description: String {
         switch self {
