@@ -17,14 +17,12 @@ struct BacktestCommand: AsyncParsableCommand {
     /// Events read from the store per page.
     static let page = 2_000
 
-    func validate() throws {
-        guard let period = Units.duration(since), period > 0 else {
-            throw ValidationError("--since takes a duration such as 90m, 24h or 7d, got '\(since)'")
-        }
-    }
-
     func run() async throws {
-        let start = Date().addingTimeInterval(-(Units.duration(since) ?? 0))
+        guard let period = Units.duration(since), period > 0 else {
+            Stderr.write("firebell backtest: --since takes a duration such as 90m, 24h or 7d, got '\(since)'")
+            throw ExitCode(2)
+        }
+        let start = Date().addingTimeInterval(-period)
         try await options.withStore { config, store in
             var backtest = Backtest(config: config)
             var cursor: EventCursor?
