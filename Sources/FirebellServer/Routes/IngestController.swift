@@ -1,5 +1,4 @@
 import FirebellCore
-import FirebellDelivery
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -26,7 +25,7 @@ struct IngestController: Sendable {
         let project = try authenticate(request, rules: rules)
         let bytes = try await RequestBody.read(request, limit: rules.config.server.maxBody)
         if let secret = project.signingSecret, !secret.isEmpty {
-            try verifySignature(request, body: bytes, secret: secret)
+            try request.verifyWebhookSignature(body: bytes, secret: secret, now: firebell.clock())
         }
         let now = firebell.clock()
         let events: [Event]
@@ -53,18 +52,6 @@ struct IngestController: Sendable {
             throw ClientError(.forbidden, "unknown project key")
         }
         return project
-    }
-
-    private func verifySignature(_ request: Request, body: [UInt8], secret: String) throws {
-        guard let id = request.headers[HTTPField.Name("webhook-id")!],
-              let timestamp = request.headers[HTTPField.Name("webhook-timestamp")!],
-              let signature = request.headers[HTTPField.Name("webhook-signature")!]
-        else {
-            throw ClientError(.unauthorized, "this project requires signed requests: send webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks)")
-        }
-        guard StandardWebhooks.verify(secret: secret, id: id, timestamp: timestamp, signatures: signature, body: body, now: firebell.clock()) else {
-            throw ClientError(.unauthorized, "bad webhook signature, or webhook-timestamp more than 5 minutes off")
-        }
     }
 }
 
