@@ -30,6 +30,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Standard Webhooks signing and checking, shared by ingest and the webhook channel.
+        .target(name: "FirebellSignatures", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "FirebellStore",
             dependencies: [
@@ -68,7 +70,7 @@ let package = Package(
                 "FirebellCore",
                 "FirebellStore",
                 "FirebellCurl",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "FirebellSignatures",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -81,12 +83,12 @@ let package = Package(
                 "FirebellCore",
                 "FirebellStore",
                 "FirebellDelivery",
+                "FirebellSignatures",
                 "FirebellCurl",
                 "FirebellCompression",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,13 +112,14 @@ let package = Package(
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
         ),
         .testTarget(name: "FirebellCoreTests", dependencies: ["FirebellCore"]),
+        .testTarget(name: "FirebellSignaturesTests", dependencies: ["FirebellSignatures"]),
         .testTarget(name: "FirebellStoreTests", dependencies: ["FirebellStore", "FirebellCore"]),
         .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl"]),
         // CCompression too: its TestEncoders submodule compresses the fixtures.
         .testTarget(name: "FirebellCompressionTests", dependencies: ["FirebellCompression", "CCompression"]),
         .testTarget(
             name: "FirebellDeliveryTests",
-            dependencies: ["FirebellDelivery", "FirebellCore", "FirebellStore", "FirebellCurl"],
+            dependencies: ["FirebellDelivery", "FirebellCore", "FirebellStore", "FirebellCurl", "FirebellSignatures"],
             exclude: ["Golden"]  // golden files are read by path, not bundled
         ),
         .testTarget(

@@ -36,9 +36,8 @@ public func buildApplication(
         allowMethods: [.get, .post, .options],
         exposedHeaders: ["X-Sentry-Error", "X-Sentry-Rate-Limits", "Retry-After"],
         maxAge: .seconds(3600)))
-    let ingest = IngestController(firebell: firebell)
-    ingest.register(on: router)
-    SentryController(firebell: firebell, ingest: ingest).register(on: router)
+    IngestController(firebell: firebell).register(on: router)
+    SentryController(firebell: firebell).register(on: router)
     AdminController(firebell: firebell).register(on: router)
     HealthController(firebell: firebell).register(on: router)
     MetricsController(firebell: firebell, registry: registry).register(on: router)

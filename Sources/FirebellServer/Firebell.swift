@@ -8,8 +8,9 @@ import Metrics
 import Synchronization
 
 /// The running parts of one daemon, assembled in the order of the pipeline:
-/// ingest (routes) → decode → group (`Fingerprinter`) → writer (score, decide,
-/// route, outbox — in one transaction) → outbox worker → libcurl.
+/// ingest (routes: auth, limits, decode) → accept (`IngestStage`: rate limit, group
+/// with the `Fingerprinter`) → writer (score, decide, route, outbox — in one
+/// transaction) → outbox worker → libcurl.
 public final class Firebell: Sendable {
     /// The config in force and what is derived from it; swapped whole on reload.
     struct Rules: Sendable {
@@ -21,11 +22,11 @@ public final class Firebell: Sendable {
     let rules: Mutex<Rules>
     public let store: any Store
     public let writer: IngestWriter
+    /// Where every ingest route hands its decoded events.
+    let ingest: IngestStage
     public let worker: OutboxWorker
     public let curl: CurlMultiLoop
-    let limiter: RateLimiter
     let metrics: any MetricsFactory
-    let eventCounters: EventCounters
     let clock: @Sendable () -> Date
     public let logger: Logger
 
@@ -39,9 +40,7 @@ public final class Firebell: Sendable {
         self.store = store
         self.logger = logger
         self.metrics = metrics
-        self.eventCounters = EventCounters(factory: metrics)
         self.clock = clock
-        self.limiter = RateLimiter()
         let curl = CurlMultiLoop(logger: logger)
         self.curl = curl
         let worker = OutboxWorker(
@@ -50,7 +49,7 @@ public final class Firebell: Sendable {
         self.worker = worker
         // A commit's alerts go to the worker already claimed: no claim query between the
         // commit and the receiver.
-        self.writer = IngestWriter(
+        let writer = IngestWriter(
             store: store, processor: BatchProcessor(config: config), logger: logger, outboxClaim: { worker.claim }
         ) { result in
             if !result.claimed.isEmpty {
@@ -59,6 +58,9 @@ public final class Firebell: Sendable {
                 worker.wake()
             }
         }
+        self.writer = writer
+        self.ingest = IngestStage(
+            writer: writer, limiter: RateLimiter(), counters: EventCounters(factory: metrics), logger: logger)
     }
 
     /// Opens the store the config names.

@@ -24,7 +24,7 @@ struct OutboxHandoffTests {
         let printed = Mutex<[String]>([])
         let logger = Logger(label: "test")
         // Two slots and no polling: rows over the slots only go out if they were given
-        // back (or never claimed) and claimed by the worker once slots free up.
+        // back and claimed by the worker once slots free up.
         let worker = OutboxWorker(
             store: store, config: config, curl: CurlMultiLoop(logger: logger), maxInFlight: 2,
             pollInterval: .seconds(3600), logger: logger, console: { text in printed.withLock { $0.append(text) } })
@@ -38,7 +38,7 @@ struct OutboxHandoffTests {
             }
         }
         let processor = BatchProcessor(config: config)
-        // Each commit claims all its due rows; which start is the worker's call.
+        // Each commit claims every due row of its batch; which start is the worker's call.
         let first = try await store.ingest(items(0..<3), processor: processor, claim: worker.claim)
         let second = try await store.ingest(items(3..<5), processor: processor, claim: worker.claim)
         #expect(first.claimed.count == 3 && second.claimed.count == 2)

@@ -1,5 +1,5 @@
 import FirebellCore
-import FirebellDelivery
+import FirebellSignatures
 
 /// Finds the project a key belongs to, comparing keys in constant time so response
 /// timing does not leak how much of a guessed key was right.

@@ -1,5 +1,5 @@
 import FirebellCore
-import FirebellDelivery
+import FirebellSignatures
 import FirebellStore
 import Foundation
 import Hummingbird

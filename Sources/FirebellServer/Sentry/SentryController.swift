@@ -11,10 +11,9 @@ import Metrics
 /// The path of an envelope: project from the path → key (header, query, or the
 /// envelope's `dsn`) → streamed decompression capped at `max_body` → envelope
 /// parse → `event` items decoded (other item types dropped, and SDKs told to
-/// stop sending them) → the same accept path as `/v1/events`.
+/// stop sending them) → the accept stage (`IngestStage`), as for `/v1/events`.
 struct SentryController: Sendable {
     let firebell: Firebell
-    let ingest: IngestController
 
     static let errorHeader = HTTPField.Name("X-Sentry-Error")!
     static let rateLimitsHeader = HTTPField.Name("X-Sentry-Rate-Limits")!
@@ -23,23 +22,24 @@ struct SentryController: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/:project/envelope/") { request, context in
-            try await sentry(request, context) { body, project in
-                try await envelope(body, request: request, project: project)
+            try await sentry(request, context) { body, project, rules in
+                try await envelope(body, request: request, project: project, rules: rules)
             }
         }
         router.post("/api/:project/store/") { request, context in
-            try await sentry(request, context) { body, project in
-                try await store(body, request: request, project: project)
+            try await sentry(request, context) { body, project, rules in
+                try await store(body, request: request, project: project, rules: rules)
             }
         }
         MethodGuard.allow(["POST"], on: "/api/:project/envelope/", router: router)
         MethodGuard.allow(["POST"], on: "/api/:project/store/", router: router)
     }
 
-    /// Authentication, body and the answers SDKs rely on, shared by both endpoints.
+    /// Project, body and the answers SDKs rely on, shared by both endpoints. The config
+    /// snapshot read here is the one the whole request uses (key, limits, accept).
     private func sentry(
         _ request: Request, _ context: BasicRequestContext,
-        _ handle: ([UInt8], ProjectConfig) async throws -> Response
+        _ handle: ([UInt8], ProjectConfig, Firebell.Rules) async throws -> Response
     ) async throws -> Response {
         do {
             guard let text = context.parameters.get("project"), let id = Int(text) else {
@@ -50,7 +50,7 @@ struct SentryController: Sendable {
                 throw ClientError(.forbidden, "unknown project \(id)")
             }
             let body = try await RequestBody.read(request, limit: rules.config.server.maxBody)
-            return try await handle(body, project)
+            return try await handle(body, project, rules)
         } catch let error as ClientError {
             // SDKs log X-Sentry-Error; rate limits also get X-Sentry-Rate-Limits.
             var headers = error.headers
@@ -62,8 +62,7 @@ struct SentryController: Sendable {
         }
     }
 
-    private func authenticate(_ request: Request, project: ProjectConfig, dsn: String?) throws {
-        let rules = firebell.rules.withLock { $0 }
+    private func authenticate(_ request: Request, project: ProjectConfig, dsn: String?, rules: Firebell.Rules) throws {
         guard let key = SentryAuth.key(in: request) ?? dsn.flatMap(SentryAuth.key(inDSN:)) else {
             throw ClientError(
                 .unauthorized,
@@ -74,20 +73,20 @@ struct SentryController: Sendable {
         }
     }
 
-    private func envelope(_ body: [UInt8], request: Request, project: ProjectConfig) async throws -> Response {
+    private func envelope(_ body: [UInt8], request: Request, project: ProjectConfig, rules: Firebell.Rules) async throws -> Response {
         let envelope: SentryEnvelope
         do {
             envelope = try SentryEnvelope.parse(body)
         } catch {
             // Authenticate before saying what was wrong with the body.
-            try authenticate(request, project: project, dsn: nil)
+            try authenticate(request, project: project, dsn: nil, rules: rules)
             throw ClientError(.badRequest, error.message)
         }
-        try authenticate(request, project: project, dsn: envelope.header.dsn)
+        try authenticate(request, project: project, dsn: envelope.header.dsn, rules: rules)
         let now = firebell.clock()
         let contents: SentryEnvelopeContents
         do {
-            contents = try SentryEventDecoder().decode(envelope: envelope, receivedAt: now, makeID: IngestController.makeEventID)
+            contents = try SentryEventDecoder().decode(envelope: envelope, receivedAt: now, makeID: IngestStage.makeEventID)
         } catch {
             throw ClientError(.badRequest, error.message)
         }
@@ -98,25 +97,23 @@ struct SentryController: Sendable {
                 factory: firebell.metrics
             ).increment(by: count)
         }
-        let rules = firebell.rules.withLock { $0 }
         if !contents.events.isEmpty {
-            _ = try await ingest.accept(contents.events, project: project, rules: rules, now: now)
+            try await firebell.ingest.accept(contents.events, project: project, rules: rules, now: now)
         }
         let id = contents.events.first?.eventID ?? envelope.header.eventID
         return JSONResponse.ids(id.map { [$0] } ?? [], asList: false, headers: [Self.rateLimitsHeader: Self.notStored])
     }
 
-    private func store(_ body: [UInt8], request: Request, project: ProjectConfig) async throws -> Response {
-        try authenticate(request, project: project, dsn: nil)
+    private func store(_ body: [UInt8], request: Request, project: ProjectConfig, rules: Firebell.Rules) async throws -> Response {
+        try authenticate(request, project: project, dsn: nil, rules: rules)
         let now = firebell.clock()
         let event: Event
         do {
-            event = try SentryEventDecoder().decode(storeBody: body, receivedAt: now, makeID: IngestController.makeEventID)
+            event = try SentryEventDecoder().decode(storeBody: body, receivedAt: now, makeID: IngestStage.makeEventID)
         } catch {
             throw ClientError(.badRequest, error.message)
         }
-        let rules = firebell.rules.withLock { $0 }
-        _ = try await ingest.accept([event], project: project, rules: rules, now: now)
+        try await firebell.ingest.accept([event], project: project, rules: rules, now: now)
         return JSONResponse.ids([event.eventID], asList: false)
     }
 }

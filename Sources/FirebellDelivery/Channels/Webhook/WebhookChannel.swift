@@ -1,5 +1,6 @@
 import FirebellCore
 import FirebellCurl
+import FirebellSignatures
 import Foundation
 
 /// Generic JSON webhook. With `secret`, signed per Standard Webhooks

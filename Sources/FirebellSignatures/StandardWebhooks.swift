@@ -1,9 +1,17 @@
+// FirebellSignatures: signing and checking what crosses the wire, for both ends.
+//
+// The `webhook` channel signs what Firebell sends; ingest verifies what projects
+// with a `signing_secret` send, and compares keys and tokens in constant time.
+// Neither end owns the other's code, so the scheme lives here, on swift-crypto and
+// Foundation only: this target must not import Firebell's other targets,
+// Hummingbird or curl.
+
 import Crypto
 import Foundation
 
 /// Standard Webhooks signatures (https://www.standardwebhooks.com): HMAC-SHA256 over
 /// `"{id}.{timestamp}.{body}"`, sent as `v1,<base64>`. Used for outbound webhooks and
-/// to verify projects' signed inbound requests.
+/// to verify projects' signed inbound requests, with one rule for the secret.
 public enum StandardWebhooks {
     /// Secrets starting `whsec_` are base64 keys; any other secret is used as raw UTF-8 bytes.
     public static func key(for secret: String) -> [UInt8] {

@@ -1,0 +1,161 @@
+import FirebellCore
+import FirebellCurl
+import FirebellStore
+import Foundation
+import Logging
+import Metrics
+
+/// One attempt on one planned unit of claimed rows: encode with the channel's
+/// encoder and `template`, find the issue's thread, send through libcurl, and the
+/// verdict — delivered, retry at, dead, or deferred (over `channel_rate`).
+///
+/// It decides nothing about slots or order (that is `OutboxScheduler`) and writes
+/// no outcome (the worker writes them in batches). Its only store access is the
+/// issue's thread reference on the channel: read before, kept after its first
+/// accepted alert.
+struct OutboxAttempt: Sendable {
+    let store: any Store
+    let curl: CurlMultiLoop
+    let policy: RetryPolicy
+    let clock: @Sendable () -> Date
+    let console: @Sendable (String) -> Void
+    let logger: Logger
+    let metrics: any MetricsFactory
+
+    /// Attempts `unit` and counts and logs how it ended (`firebell_deliveries_total`,
+    /// `firebell_alerts_total`, `firebell_delivery_seconds`; a deferral is not an attempt).
+    func deliver(_ unit: DeliveryUnit, settings: OutboxWorker.Settings) async -> DeliveryResult {
+        let started = ContinuousClock.now
+        let result = await attempt(unit, settings: settings)
+        record(unit.entries, result, elapsed: ContinuousClock.now - started)
+        return result
+    }
+
+    /// Encodes and sends rows as planned, with the channels of `settings`.
+    func attempt(_ unit: DeliveryUnit, settings: OutboxWorker.Settings) async -> DeliveryResult {
+        let entries = unit.entries
+        guard let first = entries.first else { return .delivered(status: 0) }
+        if case .deferred(_, let until) = unit { return .deferred(until: until) }
+        let now = clock()
+        let baseURL = settings.baseURL
+        let template = settings.templates[first.channel]
+        guard let config = settings.channels[first.channel] else {
+            return .dead(status: nil, error: "channel '\(first.channel)' is no longer in the config")
+        }
+        guard let encoder = ChannelRegistry.encoder(for: config) else {
+            return .dead(status: nil, error: "channel type '\(config.type.rawValue)' has no encoder in this build")
+        }
+        let key = entries.count == 1 ? first.idempotencyKey : "firebell-rollup-\(first.id)-\(entries.count)-\(first.channel)"
+        var context = DeliveryContext(baseURL: baseURL, idempotencyKey: key, now: now)
+        var thread: String?
+        if encoder.threads, case .single = unit {
+            thread = try? await store.threadReference(issueID: first.issueID, channel: first.channel)
+            context.threadReference = thread
+        }
+        /// One alert as the channel sends it, its `template` applied.
+        func encoded(_ alert: Alert, _ context: DeliveryContext) throws -> ChannelMessage {
+            let message = try encoder.encode(alert, context: context)
+            guard let template else { return message }
+            return encoder.applying(template: template.render(alert, baseURL: baseURL), to: message)
+        }
+        var message: ChannelMessage
+        do {
+            switch unit {
+            case .single(let entry):
+                message = try encoded(entry.alert, context)
+            case .rollUp(let rows, let reason):
+                let rollUp = RollUp(alerts: rows.map(\.alert), reason: reason)
+                message = try encoder.encode(rollUp, context: context)
+                if let template { message = encoder.applying(template: template.render(rollUp, baseURL: baseURL), to: message) }
+            case .deferred:
+                return .delivered(status: 0)
+            }
+        } catch {
+            return .dead(status: nil, error: "could not encode the alert for '\(first.channel)': \(error)")
+        }
+        let attempts = entries.map(\.attempts).max() ?? 1
+        switch message {
+        case .console(let text):
+            console(text)
+            return .delivered(status: 0)
+        case .mail(let mail):
+            do {
+                let receipt = try await curl.send(mail)
+                return policy.result(
+                    of: .success(.accepted), status: receipt.responseCode, attempts: attempts,
+                    now: clock(), jitter: Double.random(in: 0...1))
+            } catch {
+                return policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
+            }
+        case .http(let request):
+            do {
+                var response = try await curl.perform(request)
+                var verdict = encoder.verdict(on: response)
+                if verdict != .accepted, let gone = thread, case .single(let entry) = unit, encoder.threadGone(response) {
+                    // Someone deleted the message this follow-up edits or answers: send the
+                    // alert as a first message, which the next follow-ups then go to.
+                    logger.info("thread message is gone; sending the alert as a new message", metadata: [
+                        "delivery.channel": "\(first.channel)", "issue.id": "\(first.issueID)", "thread.reference": "\(gone)",
+                    ])
+                    // Not forgotten (store trouble): the next follow-up finds it gone again.
+                    try? await store.forgetThreadReference(issueID: first.issueID, channel: first.channel)
+                    thread = nil
+                    context.threadReference = nil
+                    if case .http(let again)? = try? encoded(entry.alert, context) {
+                        response = try await curl.perform(again)
+                        verdict = encoder.verdict(on: response)
+                    }
+                }
+                if verdict == .accepted, thread == nil, case .single = unit, let reference = encoder.threadReference(from: response) {
+                    // Kept before the row is marked delivered: a crash in between re-sends, never loses the thread.
+                    try? await store.setThreadReference(issueID: first.issueID, channel: first.channel, reference: reference)
+                }
+                return policy.result(
+                    of: .success(verdict), status: response.status, attempts: attempts,
+                    now: clock(), jitter: Double.random(in: 0...1))
+            } catch {
+                return policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
+            }
+        }
+    }
+
+    /// Every row of an attempt gets its outcome counted (and the attempt its time), and one log line.
+    private func record(_ entries: [OutboxEntry], _ result: DeliveryResult, elapsed: Duration) {
+        guard let first = entries.first else { return }
+        let outcome: String
+        switch result {
+        case .delivered: outcome = "delivered"
+        case .retry: outcome = "retry"
+        case .deferred: outcome = "deferred"
+        case .dead: outcome = "dead"
+        }
+        if case .deferred = result {} else {
+            Timer(label: "firebell_delivery_seconds", dimensions: [("channel", first.channel)], factory: metrics)
+                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            for entry in entries {
+                Counter(label: "firebell_deliveries_total", dimensions: [("channel", entry.channel), ("outcome", outcome)], factory: metrics).increment()
+                if entry.attempts == 1 {
+                    Counter(label: "firebell_alerts_total", dimensions: [("channel", entry.channel), ("kind", entry.alert.kind.rawValue)], factory: metrics).increment()
+                }
+            }
+        }
+        var metadata: Logger.Metadata = [
+            "delivery.ids": "\(entries.map(\.id))", "delivery.channel": "\(first.channel)", "delivery.attempt": "\(first.attempts)",
+            "delivery.outcome": "\(outcome)",
+        ]
+        switch result {
+        case .delivered:
+            logger.debug("alert delivered", metadata: metadata)
+        case .deferred(let until):
+            metadata["delivery.until"] = "\(Timestamps.format(until))"
+            logger.info("channel over channel_rate; alerts wait for a roll-up", metadata: metadata)
+        case .retry(let at, _, let error):
+            metadata["delivery.retry_at"] = "\(Timestamps.format(at))"
+            metadata["error"] = "\(error)"
+            logger.warning("alert delivery failed; will retry", metadata: metadata)
+        case .dead(_, let error):
+            metadata["error"] = "\(error)"
+            logger.error("alert dead-lettered", metadata: metadata)
+        }
+    }
+}

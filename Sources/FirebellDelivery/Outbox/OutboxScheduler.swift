@@ -1,0 +1,172 @@
+import FirebellCore
+import FirebellStore
+import Foundation
+
+/// Which owed alerts start now, and what is waiting: the worker's whole state, as a
+/// value with no I/O and no clock (time is passed in).
+///
+/// `OutboxWorker` keeps one under a single `Mutex`, asks it what to start (rows a
+/// commit handed over, then room for a claim of its own), starts the units it
+/// returns, and tells it what finished. The slots: at most `maxInFlight` units in
+/// all, and `maxInFlightPerChannel` per channel, so a receiver that hangs until
+/// its timeout holds a few slots, not the whole outbox. Under `channel_rate` every
+/// channel may take all free slots instead: what is over its rate becomes one
+/// roll-up, one slot.
+///
+/// ```
+///  hand(rows) ──► handed ──► admitHanded ──► units to start ──► finish(unit, result) ──► finished ──► takeFinished
+///                               │   (fit the slots;              (frees its slot)           (written in one batch)
+///                               ▼    plan channel_rate)
+///                           ids to give back
+///  tick() ──► nextClaim: limit + room (unknown channels too on a tick) ──► start(claimed) ──► units to start
+/// ```
+struct OutboxScheduler: Sendable {
+    /// Units (a roll-up is one) in flight at most, in all and per channel.
+    let maxInFlight: Int
+    let maxInFlightPerChannel: Int
+    /// The channels and `channel_rate` in force; the attempt reads the rest.
+    private(set) var settings: OutboxWorker.Settings
+
+    /// Units started and not finished.
+    private(set) var inFlight = 0
+    /// Units started and not finished, per channel.
+    private(set) var busy: [String: Int] = [:]
+    /// Rows a commit claimed for the worker (`take`), not started yet.
+    private var handed: [OutboxEntry] = []
+    /// Outcomes waiting to be written.
+    private var finished: [(entry: OutboxEntry, result: DeliveryResult)] = []
+    /// `channel_rate` buckets, one per channel, kept across claims.
+    private var buckets: [String: TokenBucket] = [:]
+    /// Set by the poll ticker: the next claim also looks for rows of unknown channels.
+    private var ticked = true
+
+    init(settings: OutboxWorker.Settings, maxInFlight: Int, maxInFlightPerChannel: Int) {
+        self.settings = settings
+        self.maxInFlight = maxInFlight
+        self.maxInFlightPerChannel = maxInFlightPerChannel
+    }
+
+    /// What is decided about rows handed over: these units start, these rows go back.
+    struct Admission: Sendable {
+        var start: [DeliveryUnit] = []
+        /// Rows over the free slots: to be given back to the store, due now.
+        var back: [Int64] = []
+    }
+
+    /// What the worker's own claim may take, and for how long.
+    struct Claim: Sendable, Equatable {
+        var limit: Int
+        var room: ChannelRoom
+        var lease: TimeInterval
+    }
+
+    /// How long a claim holds a row: longer than any channel's timeout.
+    var lease: TimeInterval {
+        (settings.channels.values.map(\.timeout).max() ?? 10) + 30
+    }
+
+    /// Slots free in all.
+    var capacity: Int { maxInFlight - inFlight }
+
+    /// A reloaded config; a changed `channel_rate` starts with full buckets at the new rate.
+    mutating func update(settings: OutboxWorker.Settings) {
+        self.settings = settings
+        buckets = [:]
+    }
+
+    /// Rows a commit claimed for the worker; the next `admitHanded` decides about them.
+    mutating func hand(_ rows: [OutboxEntry]) {
+        handed += rows
+    }
+
+    /// The poll ticker's mark: the next claim also looks for rows of channels gone from
+    /// the config (that query reads every due row, so not on every wake-up).
+    mutating func tick() {
+        ticked = true
+    }
+
+    /// Decides about every row handed over since the last call, as a claim now would
+    /// have taken them (within the free slots, per channel and in all): those that fit
+    /// start, the others go back.
+    mutating func admitHanded(now: Date) -> Admission {
+        let rows = handed
+        handed = []
+        return admit(rows, now: now)
+    }
+
+    /// The admission: which of `rows` fit the free slots. Those start (planned, their
+    /// slots taken); the others' ids go back.
+    mutating func admit(_ rows: [OutboxEntry], now: Date) -> Admission {
+        guard !rows.isEmpty else { return Admission() }
+        let capacity = self.capacity
+        let room = room(capacity: capacity, others: true)
+        var taken: [String: Int] = [:]
+        var othersTaken = 0
+        var fitting: [OutboxEntry] = []
+        var admission = Admission()
+        for row in rows {
+            if fitting.count < capacity, room.admits(row.channel, taken: taken[row.channel, default: 0], othersTaken: othersTaken) {
+                if room.perChannel[row.channel] == nil { othersTaken += 1 }
+                taken[row.channel, default: 0] += 1
+                fitting.append(row)
+            } else {
+                admission.back.append(row.id)
+            }
+        }
+        admission.start = start(fitting, now: now)
+        return admission
+    }
+
+    /// What a claim of the worker's own may take now, or nil when no slot is free.
+    /// Uses up the poll tick (a claim with no free slot leaves it for the next one).
+    mutating func nextClaim() -> Claim? {
+        let capacity = self.capacity
+        guard capacity > 0 else { return nil }
+        let others = ticked
+        ticked = false
+        return Claim(limit: capacity, room: room(capacity: capacity, others: others), lease: lease)
+    }
+
+    /// Plans rows a claim took within its room, per channel (`channel_rate` roll-ups,
+    /// digests), and takes a slot for each unit; the caller starts them.
+    mutating func start(_ claimed: [OutboxEntry], now: Date) -> [DeliveryUnit] {
+        let rate = settings.channelRate
+        var started: [DeliveryUnit] = []
+        for (channel, rows) in Dictionary(grouping: claimed, by: \.channel).sorted(by: { $0.key < $1.key }) {
+            var bucket = rate.map { buckets[channel] ?? TokenBucket(rate: $0, now: now) }
+            let units = DeliveryPlan.plan(rows, bucket: &bucket, rate: rate, now: now)
+            buckets[channel] = bucket
+            inFlight += units.count
+            busy[channel, default: 0] += units.count
+            started += units
+        }
+        return started
+    }
+
+    /// A started unit ended with `result`: its slot is free, its rows' outcomes wait to be written.
+    mutating func finish(_ unit: DeliveryUnit, result: DeliveryResult) {
+        let entries = unit.entries
+        if let channel = entries.first?.channel { busy[channel, default: 1] -= 1 }
+        inFlight -= 1
+        finished += entries.map { ($0, result) }
+    }
+
+    /// The outcomes gathered since the last call, to be written in one transaction.
+    mutating func takeFinished() -> [(entry: OutboxEntry, result: DeliveryResult)] {
+        defer { finished = [] }
+        return finished
+    }
+
+    /// Free slots per configured channel, so no channel's backlog takes the others'
+    /// slots. Under `channel_rate` every channel may take all free slots: what is over
+    /// its rate becomes one roll-up, one slot. `others`: also rows of channels gone from
+    /// the config (they dead-letter at once).
+    func room(capacity: Int, others: Bool) -> ChannelRoom {
+        var perChannel: [String: Int] = [:]
+        for channel in settings.channels.keys {
+            let free = settings.channelRate == nil ? maxInFlightPerChannel - busy[channel, default: 0] : capacity
+            perChannel[channel] = max(0, min(capacity, free))
+        }
+        return ChannelRoom(perChannel: perChannel, others: others ? max(0, min(capacity, maxInFlightPerChannel)) : 0)
+    }
+}

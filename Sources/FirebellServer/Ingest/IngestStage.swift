@@ -1,0 +1,68 @@
+import FirebellCore
+import FirebellStore
+import Foundation
+import Logging
+
+/// Where every ingest route ends, whatever it decoded: rate limit → fingerprint →
+/// the writer (score, decide, route, outbox; committed) → one outcome per event in
+/// `firebell_events_total`.
+///
+/// `/v1/events` and the Sentry routes hand it the `Event`s they decoded (the
+/// Alertmanager and OTLP routes are to do the same), with the project they
+/// authenticated and the config snapshot the request read once: a reload in the
+/// middle of a request never mixes two configs.
+struct IngestStage: Sendable {
+    let writer: IngestWriter
+    let limiter: RateLimiter
+    let counters: EventCounters
+    let logger: Logger
+
+    /// Rate-limits, fingerprints and writes `events`; returns once they are committed.
+    ///
+    /// Throws a `ClientError` that already is the answer: 429 with `Retry-After` (the
+    /// project's `rate_limit`, or the writer's queue full), 503 when shutting down or
+    /// when the store failed. Every event is counted with exactly one outcome.
+    @discardableResult
+    func accept(_ events: [Event], project: ProjectConfig, rules: Firebell.Rules, now: Date) async throws -> [IngestOutcome] {
+        if let wait = limiter.admit(project: project, events: events.count, now: now) {
+            count(project: project, outcome: "rate_limited", events.count)
+            let seconds = Int(wait.rounded(.up))
+            throw ClientError(
+                .tooManyRequests, "project \(project.id) is over its rate_limit; retry in \(seconds)s",
+                headers: [.retryAfter: String(seconds)])
+        }
+        let items = events.map { event in
+            IngestItem(
+                projectID: project.id, event: event, fingerprint: rules.fingerprinter.fingerprint(event).hash, receivedAt: now)
+        }
+        let outcomes: [IngestOutcome]
+        do {
+            outcomes = try await writer.submit(items)
+        } catch IngestWriterError.queueFull {
+            count(project: project, outcome: "queue_full", events.count)
+            throw ClientError(.tooManyRequests, "ingest queue is full; retry shortly", headers: [.retryAfter: "1"])
+        } catch IngestWriterError.stopped {
+            count(project: project, outcome: "unavailable", events.count)
+            throw ClientError(.serviceUnavailable, "shutting down; retry shortly", headers: [.retryAfter: "5"])
+        } catch {
+            count(project: project, outcome: "store_error", events.count)
+            logger.error("store failed; events not stored", metadata: ["error": "\(error)"])
+            throw ClientError(.serviceUnavailable, "the store could not write; nothing was stored, retry shortly", headers: [.retryAfter: "5"])
+        }
+        let stored = outcomes.filter { if case .stored = $0 { true } else { false } }.count
+        count(project: project, outcome: "stored", stored)
+        count(project: project, outcome: "duplicate", outcomes.count - stored)
+        return outcomes
+    }
+
+    /// Counts `n` events that a route turned away before this stage (`unauthorized`,
+    /// `forbidden`, `invalid`), so they too end with an outcome. `project` nil: not known.
+    func count(project: ProjectConfig?, outcome: String, _ n: Int) {
+        counters.count(project: project?.id, outcome: outcome, n)
+    }
+
+    /// The id of an event whose reporter sent none: 32 lowercase hex characters, like Sentry's.
+    static func makeEventID() -> String {
+        UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    }
+}
