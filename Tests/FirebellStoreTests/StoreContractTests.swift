@@ -307,6 +307,24 @@ struct SQLiteDurabilityTests {
         try await store.close()
     }
 
+    /// An issue's windows are committed with it: a spike that straddles a restart
+    /// (the cache gone, the snapshot read from the file) still counts every event.
+    @Test func windowCountsSurviveReopening() async throws {
+        try await withDatabasePath { path in
+            let contract = try StoreContractTests()
+            var store = try await SQLiteStore.open(path: path, logger: Logger(label: "before"))
+            _ = try await store.ingest([contract.item("a"), contract.item("b", at: 1)], processor: contract.processor)
+            try await store.close()
+            store = try await SQLiteStore.open(path: path, logger: Logger(label: "after"))
+            // The third event in 5 minutes is a spike (over 2) only if the first two were kept.
+            let third = try await store.ingest([contract.item("c", at: 2)], processor: contract.processor)
+            guard case .stored(let id, let alert) = third.first else { Issue.record("not stored: \(third)"); return }
+            #expect(alert == .escalation)
+            #expect(try await store.issue(id: id)?.severity == .critical)
+            try await store.close()
+        }
+    }
+
     /// The daemon keeps the issues it wrote in memory (`IssueCache`); `firebell issues
     /// resolve` writes the same file from another process. The daemon's next event of
     /// that issue must see the resolve: a regression, not an open issue counting on.
