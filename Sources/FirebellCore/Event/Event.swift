@@ -5,6 +5,10 @@ import Foundation
 /// Every decoder produces this type; every later stage (grouping, scoring,
 /// alerting) reads only this type. Fields the reporter did not send are `nil`
 /// or empty, never invented.
+///
+/// Bounded: `init` cuts every text, list and map to `EventLimits`, so whatever a
+/// client sends, an event made by a decoder holds at most a known amount of it.
+/// (The properties stay settable; a value set later is the setter's to bound.)
 public struct Event: Sendable, Equatable, Codable {
     /// The reporter's id for the event (32 hex chars for Sentry); used to count retries once.
     public var eventID: String
@@ -68,10 +72,16 @@ public struct Event: Sendable, Equatable, Codable {
         self.dist = dist
         self.serverName = serverName
         self.formattedMessage = formattedMessage
+        self = EventLimits.bounded(self)
     }
 
-    /// A one-line title for alerts and lists: "Type: value", else the message.
+    /// A one-line title for alerts and lists: "Type: value", else the message; at most
+    /// `EventLimits.title` (256 characters), as it becomes an issue's stored title.
     public var title: String {
+        EventLimits.title.cut(fullTitle)
+    }
+
+    private var fullTitle: String {
         let shown = formattedMessage ?? message
         if let exception {
             let type = exception.type ?? "Error"

@@ -5,7 +5,7 @@ public struct SentryEnvelopeContents: Sendable, Equatable {
     public var events: [Event]
     /// One entry per item accepted and dropped (`transaction`, `session`, `attachment`,
     /// `client_report`, or a type Firebell doesn't know), in envelope order, so each gets
-    /// its outcome counted.
+    /// its outcome counted. A type is cut to `EventLimits.itemType`, as it becomes a label.
     public var droppedItemTypes: [String]
 
     public init(events: [Event], droppedItemTypes: [String]) {
@@ -54,7 +54,7 @@ public struct SentryEventDecoder: Sendable {
         var dropped: [String] = []
         for (index, item) in envelope.items.enumerated() {
             guard item.type == "event" else {
-                dropped.append(item.type)
+                dropped.append(EventLimits.itemType.cut(item.type))
                 continue
             }
             let position = "envelope item \(index + 1) (event)"
