@@ -45,15 +45,29 @@ public struct WebhookChannel: ChannelEncoder {
         return signed(try ChannelJSON.encode(payload), context: context)
     }
 
+    /// A `template` replaces the body, so the signature is made again over what is
+    /// sent: a signature over the body the template replaced fails at every receiver.
+    public func applying(template rendered: String, to message: ChannelMessage) -> ChannelMessage {
+        guard case .http(let request) = message,
+              let id = request.headers.first(where: { $0.name == "webhook-id" })?.value,
+              let timestamp = request.headers.first(where: { $0.name == "webhook-timestamp" }).flatMap({ Int($0.value) })
+        else { return ChannelTemplate.apply(rendered, to: message) }
+        return signed(Array(rendered.utf8), id: id, timestamp: timestamp)
+    }
+
     private func signed(_ body: [UInt8], context: DeliveryContext) -> ChannelMessage {
-        let timestamp = Int(context.now.timeIntervalSince1970)
+        signed(body, id: context.idempotencyKey, timestamp: Int(context.now.timeIntervalSince1970))
+    }
+
+    /// The request with `body` as sent, and with `secret` its signature over exactly that body.
+    private func signed(_ body: [UInt8], id: String, timestamp: Int) -> ChannelMessage {
         var headers: [(name: String, value: String)] = [
             (name: "Content-Type", value: "application/json"),
-            (name: "webhook-id", value: context.idempotencyKey),
+            (name: "webhook-id", value: id),
             (name: "webhook-timestamp", value: String(timestamp)),
         ]
         if let secret, !secret.isEmpty {
-            let signature = StandardWebhooks.signature(secret: secret, id: context.idempotencyKey, timestamp: timestamp, body: body)
+            let signature = StandardWebhooks.signature(secret: secret, id: id, timestamp: timestamp, body: body)
             headers.append((name: "webhook-signature", value: signature))
         }
         return .http(HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeout: timeout))
