@@ -55,6 +55,6 @@ struct ConsoleEscapeTests {
     }
 
     @Test func ordinaryTextIsLeftAlone() {
-        #expect(ConsoleChannel.escaping(#"C:\path\to "quoted" — ünïcode	tab"#) == #"C:\path\to "quoted" — ünïcode	tab"#)
+        #expect(ConsoleChannel.escaping(#"C:\path\to "quoted" — ünïcode\#ttab"#) == #"C:\path\to "quoted" — ünïcode\#ttab"#)
     }
 }
