@@ -25,17 +25,21 @@ public func buildApplication(
     _ firebell: Firebell, registry: PrometheusCollectorRegistry, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Hummingbird.Router(context: BasicRequestContext.self)
-    router.add(middleware: ErrorMiddleware())
-    // Browser SDKs post from any origin; preflights are answered here.
+    // Browser SDKs post from any origin; preflights are answered here. Outermost, so
+    // every answer gets its headers, errors included: the error middleware inside it
+    // turns every error into its answer first (Hummingbird's CORS middleware wraps a
+    // thrown error in a type that would otherwise lose its status).
     router.add(middleware: CORSMiddleware(
         allowOrigin: .all,
         allowHeaders: [
             .contentType, .authorization, .contentEncoding, SentryAuth.header,
             HTTPField.Name("sentry-trace")!, HTTPField.Name("baggage")!,
+            Request.webhookID, Request.webhookTimestamp, Request.webhookSignature,
         ],
         allowMethods: [.get, .post, .options],
         exposedHeaders: ["X-Sentry-Error", "X-Sentry-Rate-Limits", "Retry-After"],
         maxAge: .seconds(3600)))
+    router.add(middleware: ErrorMiddleware())
     IngestController(firebell: firebell).register(on: router)
     SentryController(firebell: firebell).register(on: router)
     AdminController(firebell: firebell).register(on: router)

@@ -29,6 +29,8 @@ public final class Firebell: Sendable {
     let metrics: any MetricsFactory
     let clock: @Sendable () -> Date
     public let logger: Logger
+    /// Signed requests' ids within their window, so a replay is refused (see `signed`).
+    let recentWebhookIDs = RecentWebhookIDs()
 
     /// Wires the parts; nothing runs until the services are started (see `buildApplication`).
     public init(

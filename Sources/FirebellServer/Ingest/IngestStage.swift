@@ -17,13 +17,30 @@ struct IngestStage: Sendable {
     let counters: EventCounters
     let logger: Logger
 
+    /// Events (or envelope items) one request may carry. Every larger request is
+    /// refused whole with 413, every time: with the writer's queue at 50,000 events
+    /// (`IngestWriter.maxQueuedEvents`), a request of this size always fits once the
+    /// queue drains, so a 429 never stands for "can never fit".
+    static let maxItemsPerRequest = 10_000
+
+    /// The 413 for a request of `count` events or items, before any of them is decoded further.
+    static func tooManyItems(_ count: Int, what: String = "events") -> ClientError {
+        ClientError(
+            .contentTooLarge,
+            "\(count) \(what) in one request; at most \(maxItemsPerRequest) are accepted per request: split it")
+    }
+
     /// Rate-limits, fingerprints and writes `events`; returns once they are committed.
     ///
-    /// Throws a `ClientError` that already is the answer: 429 with `Retry-After` (the
-    /// project's `rate_limit`, or the writer's queue full), 503 when shutting down or
-    /// when the store failed. Every event is counted with exactly one outcome.
+    /// Throws a `ClientError` that already is the answer: 413 past `maxItemsPerRequest`;
+    /// 429 with `Retry-After` (the project's `rate_limit`, or the writer's queue full);
+    /// 503 when shutting down or when the store failed. Every event is counted with exactly one outcome.
     @discardableResult
     func accept(_ events: [Event], project: ProjectConfig, rules: Firebell.Rules, now: Date) async throws -> [IngestOutcome] {
+        guard events.count <= Self.maxItemsPerRequest else {
+            count(project: project, outcome: "too_large", events.count)
+            throw Self.tooManyItems(events.count)
+        }
         if let wait = limiter.admit(project: project, events: events.count, now: now) {
             count(project: project, outcome: "rate_limited", events.count)
             let seconds = Int(wait.rounded(.up))
