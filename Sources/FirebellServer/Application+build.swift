@@ -55,6 +55,8 @@ public func buildApplication(
             firebell.worker,
             RetentionService(firebell: firebell),
             firebell.writer,
+            // Last, so it stops first.
+            StoreProbe(firebell: firebell),
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? server.listenPort) },
         logger: firebell.logger

@@ -15,6 +15,9 @@ struct IngestStage: Sendable {
     let writer: IngestWriter
     let limiter: RateLimiter
     let counters: EventCounters
+    /// Told when the store failed a batch, so `/readyz` says so without asking the store.
+    let status: StoreStatus
+    let clock: @Sendable () -> Date
     let logger: Logger
 
     /// Events (or envelope items) one request may carry. Every larger request is
@@ -63,6 +66,7 @@ struct IngestStage: Sendable {
             throw ClientError(.serviceUnavailable, "shutting down; retry shortly", headers: [.retryAfter: "5"])
         } catch {
             count(project: project, outcome: "store_error", events.count)
+            status.failed("the store failed a write: \(error)", at: clock())
             logger.error("store failed; events not stored", metadata: ["error": "\(error)"])
             throw ClientError(.serviceUnavailable, "the store could not write; nothing was stored, retry shortly", headers: [.retryAfter: "5"])
         }
