@@ -11,7 +11,9 @@ import FirebellCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 
@@ -47,9 +49,15 @@ public func buildApplication(
     MetricsController(firebell: firebell, registry: registry).register(on: router)
 
     let server = firebell.config.server
+    let readTimeout = TimeAmount.nanoseconds(Int64(server.readTimeout * 1_000_000_000))
     return Application(
         router: router,
-        configuration: .init(address: .hostname(server.listenHost, port: server.listenPort), serverName: "firebell"),
+        // Hummingbird's own idle timeout stays off: `ReadTimeoutHandler` does its job and answers 408.
+        server: .http1(configuration: .init(additionalChannelHandlers: [ReadTimeoutHandler(timeout: readTimeout)])),
+        configuration: .init(
+            address: .hostname(server.listenHost, port: server.listenPort), serverName: "firebell",
+            // Past the cap, connections wait in the listen backlog until one closes.
+            availableConnectionsDelegate: MaximumAvailableConnections(server.maxConnections, logger: firebell.logger)),
         services: [
             firebell.curl,
             firebell.worker,
