@@ -21,10 +21,11 @@ struct IngestStage: Sendable {
     let logger: Logger
 
     /// Events (or envelope items) one request may carry. Every larger request is
-    /// refused whole with 413, every time: with the writer's queue at 50,000 events
-    /// (`IngestWriter.maxQueuedEvents`), a request of this size always fits once the
-    /// queue drains, so a 429 never stands for "can never fit".
-    static let maxItemsPerRequest = 10_000
+    /// refused whole with 413, every time. It is half the writer's queue (50,000
+    /// events, `IngestWriter.maxQueuedEvents`): a request within it fits whenever the
+    /// queue is at most half full, so its 429 means "retry shortly", never "can never
+    /// fit" (a request past the queue used to get 429 on every retry).
+    static let maxItemsPerRequest = 25_000
 
     /// The 413 for a request of `count` events or items, before any of them is decoded further.
     static func tooManyItems(_ count: Int, what: String = "events") -> ClientError {
