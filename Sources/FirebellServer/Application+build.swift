@@ -11,7 +11,9 @@ import FirebellCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 
@@ -25,17 +27,21 @@ public func buildApplication(
     _ firebell: Firebell, registry: PrometheusCollectorRegistry, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Hummingbird.Router(context: BasicRequestContext.self)
-    router.add(middleware: ErrorMiddleware())
-    // Browser SDKs post from any origin; preflights are answered here.
+    // Browser SDKs post from any origin; preflights are answered here. Outermost, so
+    // every answer gets its headers, errors included: the error middleware inside it
+    // turns every error into its answer first (Hummingbird's CORS middleware wraps a
+    // thrown error in a type that would otherwise lose its status).
     router.add(middleware: CORSMiddleware(
         allowOrigin: .all,
         allowHeaders: [
             .contentType, .authorization, .contentEncoding, SentryAuth.header,
             HTTPField.Name("sentry-trace")!, HTTPField.Name("baggage")!,
+            Request.webhookID, Request.webhookTimestamp, Request.webhookSignature,
         ],
         allowMethods: [.get, .post, .options],
         exposedHeaders: ["X-Sentry-Error", "X-Sentry-Rate-Limits", "Retry-After"],
         maxAge: .seconds(3600)))
+    router.add(middleware: ErrorMiddleware())
     IngestController(firebell: firebell).register(on: router)
     SentryController(firebell: firebell).register(on: router)
     AdminController(firebell: firebell).register(on: router)
@@ -43,14 +49,22 @@ public func buildApplication(
     MetricsController(firebell: firebell, registry: registry).register(on: router)
 
     let server = firebell.config.server
+    let readTimeout = TimeAmount.nanoseconds(Int64(server.readTimeout * 1_000_000_000))
     return Application(
         router: router,
-        configuration: .init(address: .hostname(server.listenHost, port: server.listenPort), serverName: "firebell"),
+        // Hummingbird's own idle timeout stays off: `ReadTimeoutHandler` does its job and answers 408.
+        server: .http1(configuration: .init(additionalChannelHandlers: [ReadTimeoutHandler(timeout: readTimeout)])),
+        configuration: .init(
+            address: .hostname(server.listenHost, port: server.listenPort), serverName: "firebell",
+            // Past the cap, connections wait in the listen backlog until one closes.
+            availableConnectionsDelegate: MaximumAvailableConnections(server.maxConnections, logger: firebell.logger)),
         services: [
             firebell.curl,
             firebell.worker,
             RetentionService(firebell: firebell),
             firebell.writer,
+            // Last, so it stops first.
+            StoreProbe(firebell: firebell),
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? server.listenPort) },
         logger: firebell.logger

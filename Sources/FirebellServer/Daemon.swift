@@ -51,6 +51,9 @@ struct ReloadOnHangup: Service {
                 if (config.server.listenHost, config.server.listenPort) != (old.listenHost, old.listenPort) {
                     firebell.logger.warning("server.listen changed; it takes effect on restart")
                 }
+                if (config.server.readTimeout, config.server.maxConnections) != (old.readTimeout, old.maxConnections) {
+                    firebell.logger.warning("server.read_timeout or server.max_connections changed; they take effect on restart")
+                }
                 firebell.reload(config)
                 firebell.logger.info("config reloaded", metadata: ["config.file": "\(path)"])
             } catch {

@@ -29,6 +29,10 @@ public final class Firebell: Sendable {
     let metrics: any MetricsFactory
     let clock: @Sendable () -> Date
     public let logger: Logger
+    /// What `/readyz` answers from: the writer's commits and failures, and `StoreProbe`'s pings.
+    let storeStatus: StoreStatus
+    /// Signed requests' ids within their window, so a replay is refused (see `signed`).
+    let recentWebhookIDs = RecentWebhookIDs()
 
     /// Wires the parts; nothing runs until the services are started (see `buildApplication`).
     public init(
@@ -49,9 +53,12 @@ public final class Firebell: Sendable {
         self.worker = worker
         // A commit's alerts go to the worker already claimed: no claim query between the
         // commit and the receiver.
+        let storeStatus = StoreStatus()
+        self.storeStatus = storeStatus
         let writer = IngestWriter(
             store: store, processor: BatchProcessor(config: config), logger: logger, outboxClaim: { worker.claim }
         ) { result in
+            storeStatus.succeeded(at: clock())
             if !result.claimed.isEmpty {
                 worker.take(result.claimed)
             } else if result.outcomes.contains(where: { if case .stored(_, .some) = $0 { true } else { false } }) {
@@ -60,7 +67,8 @@ public final class Firebell: Sendable {
         }
         self.writer = writer
         self.ingest = IngestStage(
-            writer: writer, limiter: RateLimiter(), counters: EventCounters(factory: metrics), logger: logger)
+            writer: writer, limiter: RateLimiter(), counters: EventCounters(factory: metrics), status: storeStatus,
+            clock: clock, logger: logger)
     }
 
     /// Opens the store the config names.

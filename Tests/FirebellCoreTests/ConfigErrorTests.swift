@@ -24,7 +24,7 @@ struct ConfigErrorTests {
     @Test func unknownKeyListsValidKeys() {
         expectError(
             "server:\n  listn: 127.0.0.1:8470\n", at: 2, 3,
-            "unknown key 'listn' in server (valid: listen, base_url, admin_token, max_body)"
+            "unknown key 'listn' in server (valid: listen, base_url, admin_token, max_body, read_timeout, max_connections)"
         )
     }
 
@@ -68,6 +68,28 @@ struct ConfigErrorTests {
         expectError(
             "server:\n  max_body: 1 MiB\n", at: 2, 13,
             "server.max_body: '1 MiB' is not a size (use bytes or an integer with KiB, MiB, KB or MB, e.g. 1MiB)"
+        )
+    }
+
+    @Test func readTimeoutMustBeAPositiveDuration() {
+        expectError(
+            "server:\n  read_timeout: 30\n", at: 2, 17,
+            "server.read_timeout: '30' is not a duration (use an integer with ms, s, m, h or d, e.g. 90s, 5m, 14d)"
+        )
+        expectError(
+            "server:\n  read_timeout: 0s\n", at: 2, 17,
+            "server.read_timeout: must be longer than 0 (use an integer with ms, s, m, h or d, e.g. 90s, 5m, 14d)"
+        )
+    }
+
+    @Test func maxConnectionsMustBeAPositiveInteger() {
+        expectError(
+            "server:\n  max_connections: 0\n", at: 2, 20,
+            "server.max_connections: must be at least 1 (the number of connections served at once, default 1024)"
+        )
+        expectError(
+            "server:\n  max_connections: many\n", at: 2, 20,
+            "server.max_connections: expected an integer, got 'many'"
         )
     }
 

@@ -4,6 +4,15 @@ import Testing
 
 @Suite("Config loader: valid files")
 struct ConfigLoaderTests {
+    @Test func connectionLimitsDefaultAndCanBeSet() throws {
+        let defaults = try ConfigFixture.load("server:\n  listen: 127.0.0.1:8470\n")
+        #expect(defaults.server.readTimeout == 30)
+        #expect(defaults.server.maxConnections == 1024)
+        let set = try ConfigFixture.load("server:\n  read_timeout: 1500ms\n  max_connections: 64\n")
+        #expect(set.server.readTimeout == 1.5)
+        #expect(set.server.maxConnections == 64)
+    }
+
     @Test func designExampleLoadsEverySection() throws {
         let config = try ConfigFixture.load(DesignExample.yaml, environment: DesignExample.environment)
 

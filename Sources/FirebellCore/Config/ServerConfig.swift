@@ -11,23 +11,35 @@ public struct ServerConfig: Sendable, Equatable {
     public var adminToken: String?
     /// Largest accepted request body in bytes, checked after decompression too.
     public var maxBody: Int
+    /// The longest a client may take to send a request's headers, or stay silent in the
+    /// middle of its body, before it gets 408 and the connection closes; also how long an
+    /// idle keep-alive connection stays open. Seconds.
+    public var readTimeout: TimeInterval
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    public var maxConnections: Int
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8470
     public static let defaultMaxBody = 1 << 20
+    public static let defaultReadTimeout: TimeInterval = 30
+    public static let defaultMaxConnections = 1024
 
     public init(
         listenHost: String = ServerConfig.defaultHost,
         listenPort: Int = ServerConfig.defaultPort,
         baseURL: String? = nil,
         adminToken: String? = nil,
-        maxBody: Int = ServerConfig.defaultMaxBody
+        maxBody: Int = ServerConfig.defaultMaxBody,
+        readTimeout: TimeInterval = ServerConfig.defaultReadTimeout,
+        maxConnections: Int = ServerConfig.defaultMaxConnections
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
         self.baseURL = baseURL ?? "http://\(ServerConfig.hostPort(listenHost, listenPort))"
         self.adminToken = adminToken
         self.maxBody = maxBody
+        self.readTimeout = readTimeout
+        self.maxConnections = maxConnections
     }
 
     /// `host:port`, bracketing an IPv6 host so the port stays unambiguous.

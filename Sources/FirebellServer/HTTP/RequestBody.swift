@@ -29,6 +29,10 @@ enum RequestBody {
             case .tooLarge: throw ClientError(.contentTooLarge, "body is larger than server.max_body (\(limit) bytes), after decompression too")
             case .corrupt: throw ClientError(.badRequest, error.description)
             }
+        } catch {
+            // The connection broke or timed out (`server.read_timeout`) mid-body: the
+            // client's doing, not an internal error; the answer mostly cannot reach it.
+            throw ClientError(.badRequest, "the request body could not be read to its end (\(error)); nothing was stored")
         }
     }
 }

@@ -15,15 +15,36 @@ struct IngestStage: Sendable {
     let writer: IngestWriter
     let limiter: RateLimiter
     let counters: EventCounters
+    /// Told when the store failed a batch, so `/readyz` says so without asking the store.
+    let status: StoreStatus
+    let clock: @Sendable () -> Date
     let logger: Logger
+
+    /// Events (or envelope items) one request may carry. Every larger request is
+    /// refused whole with 413, every time. It is half the writer's queue (50,000
+    /// events, `IngestWriter.maxQueuedEvents`): a request within it fits whenever the
+    /// queue is at most half full, so its 429 means "retry shortly", never "can never
+    /// fit" (a request past the queue used to get 429 on every retry).
+    static let maxItemsPerRequest = 25_000
+
+    /// The 413 for a request of `count` events or items, before any of them is decoded further.
+    static func tooManyItems(_ count: Int, what: String = "events") -> ClientError {
+        ClientError(
+            .contentTooLarge,
+            "\(count) \(what) in one request; at most \(maxItemsPerRequest) are accepted per request: split it")
+    }
 
     /// Rate-limits, fingerprints and writes `events`; returns once they are committed.
     ///
-    /// Throws a `ClientError` that already is the answer: 429 with `Retry-After` (the
-    /// project's `rate_limit`, or the writer's queue full), 503 when shutting down or
-    /// when the store failed. Every event is counted with exactly one outcome.
+    /// Throws a `ClientError` that already is the answer: 413 past `maxItemsPerRequest`;
+    /// 429 with `Retry-After` (the project's `rate_limit`, or the writer's queue full);
+    /// 503 when shutting down or when the store failed. Every event is counted with exactly one outcome.
     @discardableResult
     func accept(_ events: [Event], project: ProjectConfig, rules: Firebell.Rules, now: Date) async throws -> [IngestOutcome] {
+        guard events.count <= Self.maxItemsPerRequest else {
+            count(project: project, outcome: "too_large", events.count)
+            throw Self.tooManyItems(events.count)
+        }
         if let wait = limiter.admit(project: project, events: events.count, now: now) {
             count(project: project, outcome: "rate_limited", events.count)
             let seconds = Int(wait.rounded(.up))
@@ -46,6 +67,7 @@ struct IngestStage: Sendable {
             throw ClientError(.serviceUnavailable, "shutting down; retry shortly", headers: [.retryAfter: "5"])
         } catch {
             count(project: project, outcome: "store_error", events.count)
+            status.failed("the store failed a write: \(error)", at: clock())
             logger.error("store failed; events not stored", metadata: ["error": "\(error)"])
             throw ClientError(.serviceUnavailable, "the store could not write; nothing was stored, retry shortly", headers: [.retryAfter: "5"])
         }

@@ -5,9 +5,10 @@ import Hummingbird
 
 /// `POST /v1/events`: generic JSON events (one, an array, or NDJSON) with a bearer project key.
 ///
-/// The path of an event: authenticate → size limit → signature (when the project
-/// has a `signing_secret`) → decode → the accept stage (`IngestStage`: rate limit,
-/// fingerprint, the writer) → 200 with the ids. Every event ends with exactly one
+/// The path of an event: authenticate (before the body is read) → size limit →
+/// signature and replay check (when the project has a `signing_secret`) → decode →
+/// the accept stage (`IngestStage`: items per request, rate limit, fingerprint, the
+/// writer) → 200 with the ids. Every event ends with exactly one
 /// recorded outcome in `firebell_events_total`.
 struct IngestController: Sendable {
     let firebell: Firebell
@@ -24,18 +25,18 @@ struct IngestController: Sendable {
         let rules = firebell.rules.withLock { $0 }
         let project = try authenticate(request, rules: rules)
         let bytes = try await RequestBody.read(request, limit: rules.config.server.maxBody)
-        if let secret = project.signingSecret, !secret.isEmpty {
-            try request.verifyWebhookSignature(body: bytes, secret: secret, now: firebell.clock())
-        }
         let now = firebell.clock()
-        let events: [Event]
-        do {
-            events = try GenericEventDecoder().decode(bytes, receivedAt: now, makeID: IngestStage.makeEventID)
-        } catch {
-            firebell.ingest.count(project: project, outcome: "invalid", 1)
-            throw ClientError(.badRequest, error.message)
+        let events: [Event] = try await firebell.signed(request, body: bytes, project: project, now: now) {
+            let events: [Event]
+            do throws(IngestError) {
+                events = try GenericEventDecoder().decode(bytes, receivedAt: now, makeID: IngestStage.makeEventID)
+            } catch {
+                firebell.ingest.count(project: project, outcome: "invalid", 1)
+                throw ClientError(.badRequest, error.message)
+            }
+            try await firebell.ingest.accept(events, project: project, rules: rules, now: now)
+            return events
         }
-        try await firebell.ingest.accept(events, project: project, rules: rules, now: now)
         // A JSON array is a batch even with one event in it; the client reads "ids".
         let isArray = bytes.first(where: { ![0x20, 0x0a, 0x0d, 0x09].contains($0) }) == UInt8(ascii: "[")
         return JSONResponse.ids(events.map(\.eventID), asList: events.count != 1 || isArray)

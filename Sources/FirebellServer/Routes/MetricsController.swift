@@ -1,20 +1,14 @@
-import FirebellStore
 import Hummingbird
-import Metrics
 import Prometheus
 
 /// `GET /metrics`: the Prometheus text format of everything counted (`firebell_*`).
+/// Emitted from memory: the outbox gauges are refreshed by `StoreProbe` every second, so a scrape never queues behind ingest on the store.
 struct MetricsController: Sendable {
     let firebell: Firebell
     let registry: PrometheusCollectorRegistry
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/metrics") { _, _ in
-            // The outbox gauge is read from the store at scrape time, so it is right after a restart too.
-            if let counts = try? await firebell.store.deliveryCounts() {
-                Gauge(label: "firebell_outbox_pending", factory: firebell.metrics).record(counts[.pending] ?? 0)
-                Gauge(label: "firebell_outbox_dead", factory: firebell.metrics).record(counts[.dead] ?? 0)
-            }
             let text = registry.emitToBuffer()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -2,7 +2,7 @@ import Foundation
 
 /// Decodes `server:`.
 enum ServerSection {
-    static let keys = ["listen", "base_url", "admin_token", "max_body"]
+    static let keys = ["listen", "base_url", "admin_token", "max_body", "read_timeout", "max_connections"]
     static let listenHint = "use host:port, e.g. 127.0.0.1:8470 or 0.0.0.0:8470"
 
     static func decode(_ value: ConfigValue?) -> ServerConfig {
@@ -27,6 +27,16 @@ enum ServerSection {
                 server.maxBody = size
             } else {
                 map["max_body"]?.fail("must be more than 0 bytes (\(ConfigValue.sizeHint))")
+            }
+        }
+        if let seconds = map["read_timeout"]?.positiveDuration() {
+            server.readTimeout = seconds
+        }
+        if let count = map["max_connections"]?.int() {
+            if count > 0 {
+                server.maxConnections = count
+            } else {
+                map["max_connections"]?.fail("must be at least 1 (the number of connections served at once, default \(ServerConfig.defaultMaxConnections))")
             }
         }
         return server
