@@ -1,8 +1,9 @@
 import Foundation
 
 // The keys and the omitted `nil`s follow the synthesized `Codable` conformance in
-// Alert.swift; a property added there must be added here (a test checks that every
-// stored property is written).
+// Alert.swift; a property added there must be added here, to the writer and to the
+// reader's `Field` table (tests check that every stored property is written, and that
+// random values read back equal).
 
 extension Alert: JSONWritable {
     public func writeJSON(to writer: inout JSONWriter) {
@@ -30,63 +31,68 @@ extension Alert: JSONWritable {
     }
 }
 
-extension Alert {
-    /// The alert in `text`, just as `JSONDecoder().decode(Alert.self, from:)` reads it.
-    ///
-    /// The compact JSON that `jsonText()` and `JSONEncoder` write takes a fast path; anything
-    /// else (a `null`, an unknown or repeated key, an unusual number) goes to `JSONDecoder`,
-    /// which reads it or throws its usual `DecodingError`.
+extension Alert: JSONReadable {
+    /// The alert in `text`, as `jsonText()` writes it and `JSONDecoder` would read it; read
+    /// and refused as `Issue.init(jsonText:)` is, the error naming the key path and offset.
     public init(jsonText text: String) throws {
-        if let alert = Self.readFast(text) {
-            self = alert
-        } else {
-            self = try JSONDecoder().decode(Alert.self, from: Data(text.utf8))
-        }
+        self = try JSONReader.read(Alert.self, from: text)
     }
 
-    /// The fast path of `init(jsonText:)`: `nil` wherever it might differ from `JSONDecoder`.
-    static func readFast(_ text: String) -> Alert? {
-        var text = text
-        return text.withUTF8 { bytes in
-            var reader = FlatJSONReader(bytes)
-            var kind: AlertKind?, issueID: Int64?, projectID: Int?, projectName: String?, severity: Severity?
-            var title: String?, culprit: String?, level: Level?, environment: String?, release: String?
-            var score: Int?, explanation: String?, count: Int?, eventsSinceLastAlert: Int?, userCount: Int?
-            var firstSeen: Date?, lastSeen: Date?, topFrames: [String]?, createdAt: Date?
-            let complete = reader.object { reader, key in
-                switch key {
-                case "kind": FlatJSONReader.fill(&kind, with: reader.rawValue())
-                case "issueID": FlatJSONReader.fill(&issueID, with: reader.integer())
-                case "projectID": FlatJSONReader.fill(&projectID, with: reader.int())
-                case "projectName": FlatJSONReader.fill(&projectName, with: reader.string())
-                case "severity": FlatJSONReader.fill(&severity, with: reader.rawValue())
-                case "title": FlatJSONReader.fill(&title, with: reader.string())
-                case "culprit": FlatJSONReader.fill(&culprit, with: reader.string())
-                case "level": FlatJSONReader.fill(&level, with: reader.rawValue())
-                case "environment": FlatJSONReader.fill(&environment, with: reader.string())
-                case "release": FlatJSONReader.fill(&release, with: reader.string())
-                case "score": FlatJSONReader.fill(&score, with: reader.int())
-                case "explanation": FlatJSONReader.fill(&explanation, with: reader.string())
-                case "count": FlatJSONReader.fill(&count, with: reader.int())
-                case "eventsSinceLastAlert": FlatJSONReader.fill(&eventsSinceLastAlert, with: reader.int())
-                case "userCount": FlatJSONReader.fill(&userCount, with: reader.int())
-                case "firstSeen": FlatJSONReader.fill(&firstSeen, with: reader.date())
-                case "lastSeen": FlatJSONReader.fill(&lastSeen, with: reader.date())
-                case "topFrames": FlatJSONReader.fill(&topFrames, with: reader.strings())
-                case "createdAt": FlatJSONReader.fill(&createdAt, with: reader.date())
-                default: false
+    private enum Field: Int, JSONField {
+        case kind, issueID, projectID, projectName, severity, title, culprit, level, environment, release, score
+        case explanation, count, eventsSinceLastAlert, userCount, firstSeen, lastSeen, topFrames, createdAt
+        static let names: [StaticString] = [
+            "kind", "issueID", "projectID", "projectName", "severity", "title", "culprit", "level", "environment",
+            "release", "score", "explanation", "count", "eventsSinceLastAlert", "userCount", "firstSeen", "lastSeen",
+            "topFrames", "createdAt",
+        ]
+    }
+
+    init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
+        var kind: AlertKind?, issueID: Int64?, projectID: Int?, projectName: String?, severity: Severity?
+        var title: String?, culprit: String?, level: Level?, environment: String?, release: String?
+        var score: Int?, explanation: String?, count: Int?, eventsSinceLastAlert: Int?, userCount: Int?
+        var firstSeen: Date?, lastSeen: Date?, topFrames: [String]?, createdAt: Date?
+        var fields = try reader.beginObject(Field.self)
+        while let field = try reader.nextField(&fields) {
+            do throws(JSONReader.Failure) {
+                guard try !reader.skipNull() else { continue }
+                switch field {
+                case .kind: kind = try reader.readRawValue()
+                case .issueID: issueID = try reader.readInt64()
+                case .projectID: projectID = try reader.readInt()
+                case .projectName: projectName = try reader.readString()
+                case .severity: severity = try reader.readRawValue()
+                case .title: title = try reader.readString()
+                case .culprit: culprit = try reader.readString()
+                case .level: level = try reader.readRawValue()
+                case .environment: environment = try reader.readString()
+                case .release: release = try reader.readString()
+                case .score: score = try reader.readInt()
+                case .explanation: explanation = try reader.readString()
+                case .count: count = try reader.readInt()
+                case .eventsSinceLastAlert: eventsSinceLastAlert = try reader.readInt()
+                case .userCount: userCount = try reader.readInt()
+                case .firstSeen: firstSeen = try reader.readDate()
+                case .lastSeen: lastSeen = try reader.readDate()
+                case .topFrames: topFrames = try reader.readStrings()
+                case .createdAt: createdAt = try reader.readDate()
                 }
+            } catch {
+                throw error.inside(field)
             }
-            guard complete, reader.atEnd(), let kind, let issueID, let projectID, let projectName, let severity,
-                  let title, let level, let score, let explanation, let count, let eventsSinceLastAlert, let userCount,
-                  let firstSeen, let lastSeen, let topFrames, let createdAt
-            else { return nil }
-            return Alert(
-                kind: kind, issueID: issueID, projectID: projectID, projectName: projectName, severity: severity,
-                title: title, culprit: culprit, level: level, environment: environment, release: release, score: score,
-                explanation: explanation, count: count, eventsSinceLastAlert: eventsSinceLastAlert,
-                userCount: userCount, firstSeen: firstSeen, lastSeen: lastSeen, topFrames: topFrames,
-                createdAt: createdAt)
         }
+        self.init(
+            kind: try reader.required(kind, Field.kind), issueID: try reader.required(issueID, Field.issueID),
+            projectID: try reader.required(projectID, Field.projectID),
+            projectName: try reader.required(projectName, Field.projectName),
+            severity: try reader.required(severity, Field.severity), title: try reader.required(title, Field.title),
+            culprit: culprit, level: try reader.required(level, Field.level), environment: environment, release: release,
+            score: try reader.required(score, Field.score), explanation: try reader.required(explanation, Field.explanation),
+            count: try reader.required(count, Field.count),
+            eventsSinceLastAlert: try reader.required(eventsSinceLastAlert, Field.eventsSinceLastAlert),
+            userCount: try reader.required(userCount, Field.userCount),
+            firstSeen: try reader.required(firstSeen, Field.firstSeen), lastSeen: try reader.required(lastSeen, Field.lastSeen),
+            topFrames: try reader.required(topFrames, Field.topFrames), createdAt: try reader.required(createdAt, Field.createdAt))
     }
 }

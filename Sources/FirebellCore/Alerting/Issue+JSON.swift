@@ -1,8 +1,9 @@
 import Foundation
 
 // The keys and the omitted `nil`s follow the synthesized `Codable` conformances in
-// Issue.swift; a property added there must be added here (a test checks that every
-// stored property is written).
+// Issue.swift; a property added there must be added here, to the writer and to the
+// reader's `Field` table (tests check that every stored property is written, and that
+// random values read back equal).
 
 extension Issue: JSONWritable {
     public func writeJSON(to writer: inout JSONWriter) {
@@ -41,80 +42,101 @@ extension Mute: JSONWritable {
     }
 }
 
-extension Issue {
-    /// The issue in `text`, just as `JSONDecoder().decode(Issue.self, from:)` reads it.
+extension Issue: JSONReadable {
+    /// The issue in `text`, as `jsonText()` writes it and `JSONDecoder` would read it.
     ///
-    /// The compact JSON that `jsonText()` and `JSONEncoder` write takes a fast path; anything
-    /// else (a `null`, an unknown or repeated key, an unusual number) goes to `JSONDecoder`,
-    /// which reads it or throws its usual `DecodingError`.
+    /// One reader, `JSONReader`, and no second path: the store's rows are all written by
+    /// `jsonText()` (and older ones by `JSONEncoder`, read the same). Unknown keys are
+    /// skipped and a `null` optional is `nil`, as `JSONDecoder` reads them; where it might
+    /// read a value its own way (a repeated key, an integer spelt `110.0`, text outside
+    /// RFC 8259) this throws instead. The error names the key path and the byte offset:
+    /// `'mute.until': expected a date, in seconds since 2001 at byte 412`.
     public init(jsonText text: String) throws {
-        if let issue = Self.readFast(text) {
-            self = issue
-        } else {
-            self = try JSONDecoder().decode(Issue.self, from: Data(text.utf8))
-        }
+        self = try JSONReader.read(Issue.self, from: text)
     }
 
-    /// The fast path of `init(jsonText:)`: `nil` wherever it might differ from `JSONDecoder`.
-    static func readFast(_ text: String) -> Issue? {
-        var text = text
-        return text.withUTF8 { bytes in
-            var reader = FlatJSONReader(bytes)
-            var id: Int64?, projectID: Int?, fingerprint: String?, title: String?, culprit: String?
-            var level: Level?, status: IssueStatus?, severity: Severity?, explanation: String?
-            var score: Int?, count: Int?, userCount: Int?, firstSeen: Date?, lastSeen: Date?
-            var environment: String?, release: String?, topFrames: [String]?, lastAlertAt: Date?
-            var eventsSinceAlert: Int?, mute: Mute?, resolvedAt: Date?
-            let complete = reader.object { reader, key in
-                switch key {
-                case "id": FlatJSONReader.fill(&id, with: reader.integer())
-                case "projectID": FlatJSONReader.fill(&projectID, with: reader.int())
-                case "fingerprint": FlatJSONReader.fill(&fingerprint, with: reader.string())
-                case "title": FlatJSONReader.fill(&title, with: reader.string())
-                case "culprit": FlatJSONReader.fill(&culprit, with: reader.string())
-                case "level": FlatJSONReader.fill(&level, with: reader.rawValue())
-                case "status": FlatJSONReader.fill(&status, with: reader.rawValue())
-                case "severity": FlatJSONReader.fill(&severity, with: reader.rawValue())
-                case "explanation": FlatJSONReader.fill(&explanation, with: reader.string())
-                case "score": FlatJSONReader.fill(&score, with: reader.int())
-                case "count": FlatJSONReader.fill(&count, with: reader.int())
-                case "userCount": FlatJSONReader.fill(&userCount, with: reader.int())
-                case "firstSeen": FlatJSONReader.fill(&firstSeen, with: reader.date())
-                case "lastSeen": FlatJSONReader.fill(&lastSeen, with: reader.date())
-                case "environment": FlatJSONReader.fill(&environment, with: reader.string())
-                case "release": FlatJSONReader.fill(&release, with: reader.string())
-                case "topFrames": FlatJSONReader.fill(&topFrames, with: reader.strings())
-                case "lastAlertAt": FlatJSONReader.fill(&lastAlertAt, with: reader.date())
-                case "eventsSinceAlert": FlatJSONReader.fill(&eventsSinceAlert, with: reader.int())
-                case "mute": FlatJSONReader.fill(&mute, with: Mute.readFast(&reader))
-                case "resolvedAt": FlatJSONReader.fill(&resolvedAt, with: reader.date())
-                default: false
+    private enum Field: Int, JSONField {
+        case id, projectID, fingerprint, title, culprit, level, status, severity, explanation, score, count
+        case userCount, firstSeen, lastSeen, environment, release, topFrames, lastAlertAt, eventsSinceAlert
+        case mute, resolvedAt
+        static let names: [StaticString] = [
+            "id", "projectID", "fingerprint", "title", "culprit", "level", "status", "severity", "explanation",
+            "score", "count", "userCount", "firstSeen", "lastSeen", "environment", "release", "topFrames",
+            "lastAlertAt", "eventsSinceAlert", "mute", "resolvedAt",
+        ]
+    }
+
+    init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
+        var id: Int64?, projectID: Int?, fingerprint: String?, title: String?, culprit: String?
+        var level: Level?, status: IssueStatus?, severity: Severity?, explanation: String?
+        var score: Int?, count: Int?, userCount: Int?, firstSeen: Date?, lastSeen: Date?
+        var environment: String?, release: String?, topFrames: [String]?, lastAlertAt: Date?
+        var eventsSinceAlert: Int?, mute: Mute?, resolvedAt: Date?
+        var fields = try reader.beginObject(Field.self)
+        while let field = try reader.nextField(&fields) {
+            do throws(JSONReader.Failure) {
+                guard try !reader.skipNull() else { continue }
+                switch field {
+                case .id: id = try reader.readInt64()
+                case .projectID: projectID = try reader.readInt()
+                case .fingerprint: fingerprint = try reader.readString()
+                case .title: title = try reader.readString()
+                case .culprit: culprit = try reader.readString()
+                case .level: level = try reader.readRawValue()
+                case .status: status = try reader.readRawValue()
+                case .severity: severity = try reader.readRawValue()
+                case .explanation: explanation = try reader.readString()
+                case .score: score = try reader.readInt()
+                case .count: count = try reader.readInt()
+                case .userCount: userCount = try reader.readInt()
+                case .firstSeen: firstSeen = try reader.readDate()
+                case .lastSeen: lastSeen = try reader.readDate()
+                case .environment: environment = try reader.readString()
+                case .release: release = try reader.readString()
+                case .topFrames: topFrames = try reader.readStrings()
+                case .lastAlertAt: lastAlertAt = try reader.readDate()
+                case .eventsSinceAlert: eventsSinceAlert = try reader.readInt()
+                case .mute: mute = try Mute(reading: &reader)
+                case .resolvedAt: resolvedAt = try reader.readDate()
                 }
+            } catch {
+                throw error.inside(field)
             }
-            guard complete, reader.atEnd(), let id, let projectID, let fingerprint, let title, let level, let status,
-                  let severity, let explanation, let score, let count, let userCount, let firstSeen, let lastSeen,
-                  let topFrames, let eventsSinceAlert
-            else { return nil }
-            return Issue(
-                id: id, projectID: projectID, fingerprint: fingerprint, title: title, culprit: culprit, level: level,
-                status: status, severity: severity, explanation: explanation, score: score, count: count,
-                userCount: userCount, firstSeen: firstSeen, lastSeen: lastSeen, environment: environment,
-                release: release, topFrames: topFrames, lastAlertAt: lastAlertAt, eventsSinceAlert: eventsSinceAlert,
-                mute: mute, resolvedAt: resolvedAt)
         }
+        self.init(
+            id: try reader.required(id, Field.id), projectID: try reader.required(projectID, Field.projectID),
+            fingerprint: try reader.required(fingerprint, Field.fingerprint), title: try reader.required(title, Field.title),
+            culprit: culprit, level: try reader.required(level, Field.level), status: try reader.required(status, Field.status),
+            severity: try reader.required(severity, Field.severity),
+            explanation: try reader.required(explanation, Field.explanation), score: try reader.required(score, Field.score),
+            count: try reader.required(count, Field.count), userCount: try reader.required(userCount, Field.userCount),
+            firstSeen: try reader.required(firstSeen, Field.firstSeen), lastSeen: try reader.required(lastSeen, Field.lastSeen),
+            environment: environment, release: release, topFrames: try reader.required(topFrames, Field.topFrames),
+            lastAlertAt: lastAlertAt, eventsSinceAlert: try reader.required(eventsSinceAlert, Field.eventsSinceAlert),
+            mute: mute, resolvedAt: resolvedAt)
     }
 }
 
-extension Mute {
-    fileprivate static func readFast(_ reader: inout FlatJSONReader) -> Mute? {
+extension Mute: JSONReadable {
+    private enum Field: Int, JSONField {
+        case until, remainingEvents
+        static let names: [StaticString] = ["until", "remainingEvents"]
+    }
+
+    init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
         var until: Date?, remainingEvents: Int?
-        let complete = reader.object { reader, key in
-            switch key {
-            case "until": FlatJSONReader.fill(&until, with: reader.date())
-            case "remainingEvents": FlatJSONReader.fill(&remainingEvents, with: reader.int())
-            default: false
+        var fields = try reader.beginObject(Field.self)
+        while let field = try reader.nextField(&fields) {
+            do throws(JSONReader.Failure) {
+                guard try !reader.skipNull() else { continue }
+                switch field {
+                case .until: until = try reader.readDate()
+                case .remainingEvents: remainingEvents = try reader.readInt()
+                }
+            } catch {
+                throw error.inside(field)
             }
         }
-        return complete ? Mute(until: until, remainingEvents: remainingEvents) : nil
+        self.init(until: until, remainingEvents: remainingEvents)
     }
 }

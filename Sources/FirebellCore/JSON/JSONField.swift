@@ -13,6 +13,21 @@ extension JSONField {
         guard let index = Self.names.firstIndex(where: { key == $0 }) else { return nil }
         self.init(rawValue: index)
     }
+
+    /// `init(key:)`, comparing names from the field numbered `hint` on, round to the start.
+    init?(key: JSONReader.Key, hint: Int) {
+        let names = Self.names
+        var index = hint < names.count ? hint : 0
+        for _ in 0..<names.count {
+            if key == names[index] {
+                self.init(rawValue: index)
+                return
+            }
+            index += 1
+            if index == names.count { index = 0 }
+        }
+        return nil
+    }
 }
 
 extension JSONReader {
@@ -22,10 +37,15 @@ extension JSONReader {
     /// the first today, older Foundations kept the last, and the fast path bets on neither.
     struct Fields<Field: JSONField> {
         fileprivate var seen: UInt64 = 0
+        /// The field after the last one read, whose name is compared first: `JSONWriter` (and
+        /// `JSONEncoder`) write a model's keys in the order of its cases, and SDKs mostly
+        /// keep an order too, so a key usually matches at the first comparison.
+        fileprivate var next = 0
     }
 
     /// Consumes `{`; then call `nextField` until it returns `nil`.
     mutating func beginObject<Field>(_ field: Field.Type) throws(Failure) -> Fields<Field> {
+        guard try peek() == .object else { throw failure("expected an object") }
         try beginObject()
         return Fields()
     }
@@ -34,13 +54,14 @@ extension JSONReader {
     /// `}` is consumed.
     mutating func nextField<Field>(_ fields: inout Fields<Field>) throws(Failure) -> Field? {
         while let key = try nextKey() {
-            guard let field = Field(key: key) else {
+            guard let field = Field(key: key, hint: fields.next) else {
                 try skip()
                 continue
             }
             let bit: UInt64 = 1 << UInt64(field.rawValue)
-            guard fields.seen & bit == 0 else { throw failure("a key comes twice") }
+            guard fields.seen & bit == 0 else { throw failure("a key comes twice").inside(field) }
             fields.seen |= bit
+            fields.next = field.rawValue + 1
             return field
         }
         return nil

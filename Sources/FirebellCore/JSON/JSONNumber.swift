@@ -33,10 +33,20 @@ extension JSONReader {
         }
 
         /// The nearest `Double` (correctly rounded, as `JSONDecoder`'s parser rounds), or
-        /// `nil` when it is out of range.
+        /// `nil` when it is out of range: too large (infinite), or so small that a literal
+        /// with a nonzero digit rounds to zero (`1e-400`). `JSONDecoder` rejects both.
         var double: Double? {
             guard let value = Double(String(decoding: literal, as: UTF8.self)), value.isFinite else { return nil }
+            if value == 0, hasNonzeroDigitBeforeExponent { return nil }
             return value
+        }
+
+        private var hasNonzeroDigitBeforeExponent: Bool {
+            for byte in literal {
+                if byte | 0x20 == UInt8(ascii: "e") { return false }
+                if byte >= UInt8(ascii: "1"), byte <= UInt8(ascii: "9") { return true }
+            }
+            return false
         }
     }
 }
