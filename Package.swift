@@ -106,6 +106,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `make fuzz`: libFuzzer harnesses over the parsers and decoders. Its entry point
+        // is compiled only with -DFUZZING (the fuzz build); elsewhere it is an empty main.
+        .executableTarget(name: "firebell-fuzz", dependencies: ["FirebellCore", "FirebellCompression"]),
         // `make bench`'s baseline: a no-op Hummingbird handler under the same load.
         .executableTarget(
             name: "bench-noop",

@@ -42,7 +42,7 @@ struct GenericEventPayload: Decodable {
         platform = try c.decodeIfPresent(String.self, forKey: .platform)
         exception = try c.decodeIfPresent(ExceptionPayload.self, forKey: .exception)
         fingerprint = try c.decodeIfPresent([LenientString].self, forKey: .fingerprint)?.map(\.value)
-        tags = try c.decodeIfPresent([String: LenientString].self, forKey: .tags)
+        tags = try c.decodeIfPresent(LenientTags.self, forKey: .tags)?.tags
         user = try c.decodeIfPresent(UserPayload.self, forKey: .user)
         url = try c.decodeIfPresent(String.self, forKey: .url)
     }
@@ -124,6 +124,28 @@ struct UserPayload: Decodable {
 
     enum CodingKeys: String, CodingKey {
         case id, email, username, ipAddress = "ip_address"
+    }
+}
+
+/// A `tags` object decoded key by key in key order. `JSONDecoder` decodes a
+/// `[String: T]` in its hash order, which changes from one decode to the next, so
+/// of several bad tags the error named a different one each time (found by
+/// `make fuzz`); sorted, it always names the first.
+struct LenientTags: Decodable {
+    var tags: [String: LenientString] = [:]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        for key in c.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+            tags[key.stringValue] = try c.decode(LenientString.self, forKey: key)
+        }
     }
 }
 
