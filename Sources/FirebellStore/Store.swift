@@ -164,6 +164,11 @@ extension Store {
         try await claimDeliveries(now: now, limit: limit, lease: lease, room: nil)
     }
 
+    public func outboxBacklog() async throws -> (pending: Int, dead: Int) {
+        let counts = try await deliveryCounts()
+        return (counts[.pending] ?? 0, counts[.dead] ?? 0)
+    }
+
     /// Resolves without owing any resolve messages.
     public func resolve(issueID: Int64, at now: Date) async throws -> Issue? {
         try await resolve(issueID: issueID, at: now, projectName: { _ in "" }, notify: { _ in [] })
@@ -214,8 +219,11 @@ public protocol Store: Sendable {
     /// When the earliest pending row is due, if any.
     func nextDeliveryDue() async throws -> Date?
     func deliveries(status: DeliveryStatus?, limit: Int) async throws -> [OutboxEntry]
-    /// How many rows are in each status (for `firebell_outbox_pending`).
+    /// How many rows are in each status.
     func deliveryCounts() async throws -> [DeliveryStatus: Int]
+    /// Pending and dead rows only (`firebell_outbox_pending`, `firebell_outbox_dead`),
+    /// read often: a backend counts them without reading the delivered rows.
+    func outboxBacklog() async throws -> (pending: Int, dead: Int)
     /// Puts a row (dead or not) back to pending, due at `now`. False if there is no such row.
     func retryDelivery(id: Int64, at now: Date) async throws -> Bool
 

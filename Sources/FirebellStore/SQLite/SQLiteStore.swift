@@ -400,6 +400,19 @@ public final class SQLiteStore: Store {
         return counts
     }
 
+    /// Two counts on `outbox_due`'s leading column: they read the pending and dead rows,
+    /// never the delivered ones, however many of those the outbox keeps.
+    public func outboxBacklog() async throws -> (pending: Int, dead: Int) {
+        let rows = try await access.run {
+            try await self.connection.query(
+                """
+                SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS pending,
+                       (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead
+                """)
+        }
+        return (rows.first?.column("pending")?.integer ?? 0, rows.first?.column("dead")?.integer ?? 0)
+    }
+
     public func retryDelivery(id: Int64, at now: Date) async throws -> Bool {
         let rows = try await durably {
             try await self.connection.query(
