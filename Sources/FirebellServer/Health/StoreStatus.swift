@@ -3,7 +3,7 @@ import Synchronization
 
 /// What the daemon last learned about its store, kept so `/readyz` answers from memory
 /// instead of queueing a query behind ingest on the one SQLite connection. Fed by the
-/// writer (each commit, each failed batch) and by `StoreProbe` (a ping every 50 ms,
+/// writer (each commit, each failed batch) and by `StoreProbe` (a ping every second,
 /// off the request path).
 final class StoreStatus: Sendable {
     private struct State {

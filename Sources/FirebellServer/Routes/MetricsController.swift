@@ -2,7 +2,7 @@ import Hummingbird
 import Prometheus
 
 /// `GET /metrics`: the Prometheus text format of everything counted (`firebell_*`).
-/// Emitted from memory: the outbox gauges are refreshed by `StoreProbe` every 50 ms, so a scrape never queues behind ingest on the store.
+/// Emitted from memory: the outbox gauges are refreshed by `StoreProbe` every second, so a scrape never queues behind ingest on the store.
 struct MetricsController: Sendable {
     let firebell: Firebell
     let registry: PrometheusCollectorRegistry
