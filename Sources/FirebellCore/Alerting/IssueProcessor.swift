@@ -44,18 +44,12 @@ public struct IssueProcessor: Sendable {
     private let router: AlertRouter
     private let policy: AlertPolicy
     private let projectNames: [Int: String]
-    /// Windows the severity rules count events in; the store precomputes these.
-    public let eventWindows: Set<TimeInterval>
-    /// Windows the severity rules count distinct users in.
-    public let userWindows: Set<TimeInterval>
 
     public init(config: FirebellConfig) {
         self.scorer = Scorer(config.severity)
         self.router = AlertRouter(routes: config.routes)
         self.policy = AlertPolicy(repeatAfter: config.alerting.repeatAfter)
         self.projectNames = Dictionary(config.projects.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-        self.eventWindows = config.eventWindows
-        self.userWindows = config.userWindows
     }
 
     public func projectName(_ id: Int) -> String {
