@@ -59,6 +59,21 @@ extension IngestResult {
     }
 }
 
+extension OutboxEntry {
+    /// The row a backend writes for an owed delivery (id 0 until written): pending, due
+    /// when the processor said; with `claim`, a row due at once is written claimed for
+    /// the lease (attempt 1), as ``Store/ingest(_:processor:claim:)`` promises.
+    public init(owed delivery: OwedDelivery, issueID: Int64, claim: OutboxClaim?) {
+        var alert = delivery.alert
+        alert.issueID = issueID
+        let claimed = claim != nil && delivery.digest == nil
+        self.init(
+            id: 0, issueID: issueID, channel: delivery.channel, alert: alert, status: .pending, attempts: claimed ? 1 : 0,
+            nextAttemptAt: claimed ? alert.createdAt.addingTimeInterval(claim!.lease) : delivery.due,
+            createdAt: alert.createdAt, digest: delivery.digest)
+    }
+}
+
 /// Where a read of stored events stopped (`Store.storedEvents(since:after:limit:)`).
 public struct EventCursor: Sendable, Equatable {
     public var receivedAt: Date

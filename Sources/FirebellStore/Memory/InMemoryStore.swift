@@ -24,13 +24,8 @@ public actor InMemoryStore: Store {
         history += change.events.map { Backtest.StoredEvent(projectID: $0.item.projectID, event: $0.item.event, receivedAt: $0.item.receivedAt) }
         var claimedRows: [OutboxEntry] = []
         for delivery in change.deliveries {
-            var alert = delivery.alert
-            alert.issueID = ids[delivery.issue] ?? 0
-            var entry = enqueue(alert, channel: delivery.channel, digest: delivery.digest, due: delivery.due)
-            if let claim, delivery.digest == nil {
-                entry.attempts = 1
-                entry.nextAttemptAt = entry.createdAt.addingTimeInterval(claim.lease)
-                outbox[entry.id] = entry
+            let entry = insert(OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim))
+            if entry.attempts == 1 {
                 claimed.insert(entry.id)
                 claimedRows.append(entry)
             }
@@ -51,15 +46,14 @@ public actor InMemoryStore: Store {
     /// Nothing to make durable: this store lives in memory.
     public func sync() async throws {}
 
+    /// Gives the row the next id and keeps it.
     @discardableResult
-    private func enqueue(_ alert: Alert, channel: String, digest: TimeInterval?, due: Date) -> OutboxEntry {
-        let id = nextOutboxID
+    private func insert(_ row: OutboxEntry) -> OutboxEntry {
+        var row = row
+        row.id = nextOutboxID
         nextOutboxID += 1
-        let entry = OutboxEntry(
-            id: id, issueID: alert.issueID, channel: channel, alert: alert, status: .pending, attempts: 0,
-            nextAttemptAt: due, createdAt: alert.createdAt, digest: digest)
-        outbox[id] = entry
-        return entry
+        outbox[row.id] = row
+        return row
     }
 
     public func issues(_ query: IssueQuery) async throws -> [Issue] {
@@ -80,7 +74,7 @@ public actor InMemoryStore: Store {
         let alerted = Set(outbox.values.filter { $0.issueID == issueID }.map(\.channel)).sorted()
         let alert = Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
         for channel in notify(alerted) {
-            enqueue(alert, channel: channel, digest: nil, due: now)
+            insert(OutboxEntry(owed: OwedDelivery(issue: issue.key, channel: channel, alert: alert, due: now, digest: nil), issueID: issueID, claim: nil))
         }
         return issue
     }

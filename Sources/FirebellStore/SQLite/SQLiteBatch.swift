@@ -177,17 +177,9 @@ struct SQLiteBatch {
         var payloads: [String] = []
         var payload: (alert: Alert, text: String)?
         for delivery in deliveries {
-            var alert = delivery.alert
-            alert.issueID = ids[delivery.issue] ?? 0
+            let row = OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim)
             // One alert fans out to consecutive rows: encode it once.
-            if payload?.alert != alert { payload = (alert, try alert.jsonText()) }
-            var row = OutboxEntry(
-                id: 0, issueID: alert.issueID, channel: delivery.channel, alert: alert, status: .pending, attempts: 0,
-                nextAttemptAt: delivery.due, createdAt: alert.createdAt, digest: delivery.digest)
-            if let claim, delivery.digest == nil {
-                row.attempts = 1
-                row.nextAttemptAt = alert.createdAt.addingTimeInterval(claim.lease)
-            }
+            if payload?.alert != row.alert { payload = (row.alert, try row.alert.jsonText()) }
             rows.append(row)
             payloads.append(payload!.text)
         }
