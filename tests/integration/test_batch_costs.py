@@ -61,7 +61,7 @@ def test_a_large_batch_of_one_issue_costs_linear_time_and_does_not_hold_others_u
     unrelated = {}
 
     def send_unrelated():
-        time.sleep(0.05)  # while the large batch is in flight
+        time.sleep(small)  # by then the large batch is decoded and with the writer
         status, _, took = timed_post(url, ndjson("other", 1, "an unrelated failure"))
         unrelated["status"], unrelated["took"] = status, took
 
@@ -74,7 +74,7 @@ def test_a_large_batch_of_one_issue_costs_linear_time_and_does_not_hold_others_u
     print(f"3k: {small:.3f}s 12k: {large:.3f}s unrelated: {unrelated['took']:.3f}s")
     assert large <= 8 * small + 0.5, f"12k events took {large:.2f}s, 3k took {small:.2f}s"
     assert unrelated["status"] == 200
-    assert unrelated["took"] <= max(2.0, large + 0.5), f"an unrelated event waited {unrelated['took']:.2f}s"
+    assert unrelated["took"] <= 2.0, f"an unrelated event waited {unrelated['took']:.2f}s"
 
 
 def test_an_issue_with_many_users_costs_no_more_per_event_than_a_fresh_one(daemon_factory):
