@@ -70,23 +70,3 @@ public func buildApplication(
         logger: firebell.logger
     )
 }
-
-/// Deletes events older than `storage.retention`, hourly. Issues stay; only their raw events go.
-struct RetentionService: Service {
-    let firebell: Firebell
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let retention = firebell.config.storage.retention
-            do {
-                let removed = try await firebell.store.pruneEvents(before: firebell.clock().addingTimeInterval(-retention))
-                if removed > 0 {
-                    firebell.logger.info("pruned events past retention", metadata: ["store.pruned": "\(removed)"])
-                }
-            } catch {
-                firebell.logger.warning("could not prune events", metadata: ["error": "\(error)"])
-            }
-            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
-        }
-    }
-}

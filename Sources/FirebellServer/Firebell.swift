@@ -58,7 +58,9 @@ public final class Firebell: Sendable {
         let writer = IngestWriter(
             store: store, processor: BatchProcessor(config: config), logger: logger, outboxClaim: { worker.claim }
         ) { result in
-            storeStatus.succeeded(at: clock())
+            if storeStatus.succeeded(at: clock()) {
+                logger.notice("store recovered; ingest accepts events again")
+            }
             if !result.claimed.isEmpty {
                 worker.take(result.claimed)
             } else if result.outcomes.contains(where: { if case .stored(_, .some) = $0 { true } else { false } }) {

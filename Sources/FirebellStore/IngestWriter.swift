@@ -137,7 +137,9 @@ public final class IngestWriter: Service, Sendable {
             onCommit(result)
             return result.outcomes
         } catch {
-            logger.error("ingest batch failed; nothing of it was stored", metadata: [
+            // Debug: every batch fails alike while the store is down; the ingest stage
+            // logs once per change of the store's state.
+            logger.debug("ingest batch failed; nothing of it was stored", metadata: [
                 "ingest.events": "\(items.count)", "error": "\(error)",
             ])
             for job in batch { job.continuation.resume(throwing: error) }

@@ -91,6 +91,41 @@ public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
     case pending, delivered, dead
 }
 
+/// How far a retention pass over old issues got (``Store/pruneIssueState(lastSeenBefore:after:limit:)``):
+/// issues are walked by the minute they were last seen, then by id. An issue that is
+/// seen again moves past every cursor, so a later pass that goes on from here meets it
+/// again once it is old.
+public struct IssuePruneCursor: Sendable, Equatable {
+    /// `Int(lastSeen / 60)`.
+    public var minute: Int
+    public var id: Int64
+
+    public init(minute: Int, id: Int64) {
+        self.minute = minute
+        self.id = id
+    }
+
+    public init(_ issue: Issue) {
+        self.init(minute: Int((issue.lastSeen.timeIntervalSince1970 / 60).rounded(.down)), id: issue.id)
+    }
+}
+
+/// One step of ``Store/pruneIssueState(lastSeenBefore:after:limit:)``.
+public struct IssuePruneStep: Sendable, Equatable {
+    /// User and thread rows deleted.
+    public var removed: Int
+    /// Where the next step goes on from.
+    public var cursor: IssuePruneCursor?
+    /// No issue older than the cutoff is left after `cursor`.
+    public var finished: Bool
+
+    public init(removed: Int, cursor: IssuePruneCursor?, finished: Bool) {
+        self.removed = removed
+        self.cursor = cursor
+        self.finished = finished
+    }
+}
+
 /// One owed alert for one channel: a row of the outbox.
 public struct OutboxEntry: Sendable, Equatable {
     public var id: Int64
@@ -169,6 +204,7 @@ public struct IssueQuery: Sendable {
 ///   (at-least-once), so several nodes can share one outbox.
 extension Store {
     public var writerExecutor: (any TaskExecutor)? { nil }
+    public var databaseFile: String? { nil }
 
     /// Writes a batch without claiming its outbox rows; the outcomes only.
     public func ingest(_ items: [IngestItem], processor: BatchProcessor) async throws -> [IngestOutcome] {
@@ -205,6 +241,9 @@ public protocol Store: Sendable {
     /// Where the single ingest writer should run, if the store has a thread of its own
     /// (see `SQLiteThread`); nil: anywhere.
     var writerExecutor: (any TaskExecutor)? { get }
+    /// The file the store keeps its data in on this machine, whose disk `storage.min_free`
+    /// watches; nil when it lives elsewhere (memory, a database server).
+    var databaseFile: String? { get }
 
     func issues(_ query: IssueQuery) async throws -> [Issue]
     func issue(id: Int64) async throws -> Issue?
@@ -255,8 +294,16 @@ public protocol Store: Sendable {
     /// What the outbox says was owed since `since` (its rows created since), for `backtest`.
     func owedAlerts(since: Date) async throws -> [OwedAlert]
 
-    /// Deletes events received before `cutoff` (retention); issues stay.
-    func pruneEvents(before cutoff: Date) async throws -> Int
+    /// Retention, in steps: each deletes at most `limit` rows in a transaction of its
+    /// own, so ingest waits at most one step. Each returns how many rows went.
+    ///
+    /// Events received before `cutoff`; issues stay.
+    func pruneEvents(before cutoff: Date, limit: Int) async throws -> Int
+    /// Delivered and dead outbox rows finished before `cutoff`.
+    func pruneDeliveries(finishedBefore cutoff: Date, limit: Int) async throws -> Int
+    /// The remembered users and thread references of issues last seen before `cutoff`
+    /// (none of their events is kept any more), walking those issues on from `cursor`.
+    func pruneIssueState(lastSeenBefore cutoff: Date, after cursor: IssuePruneCursor?, limit: Int) async throws -> IssuePruneStep
     /// Throws when the store cannot be reached (readiness).
     func ping() async throws
     func close() async throws

@@ -57,6 +57,13 @@ struct ConfigErrorTests {
         )
     }
 
+    @Test func badMinFree() {
+        expectError(
+            "storage:\n  min_free: lots\n", at: 2, 13,
+            "storage.min_free: 'lots' is not a size (use bytes or an integer with KiB, MiB, GiB, KB, MB or GB, e.g. 1MiB)"
+        )
+    }
+
     @Test func badRate() {
         expectError(
             "alerting:\n  channel_rate: 20/week\n", at: 2, 17,
@@ -67,7 +74,7 @@ struct ConfigErrorTests {
     @Test func badSize() {
         expectError(
             "server:\n  max_body: 1 MiB\n", at: 2, 13,
-            "server.max_body: '1 MiB' is not a size (use bytes or an integer with KiB, MiB, KB or MB, e.g. 1MiB)"
+            "server.max_body: '1 MiB' is not a size (use bytes or an integer with KiB, MiB, GiB, KB, MB or GB, e.g. 1MiB)"
         )
     }
 

@@ -21,6 +21,9 @@ struct ConfigLoaderTests {
             listenHost: "127.0.0.1", listenPort: 8470, baseURL: "http://127.0.0.1:8470", adminToken: nil, maxBody: 1_048_576
         ))
         #expect(config.storage == StorageConfig(url: .sqlite(path: "data/firebell.sqlite"), retention: 14 * 86400))
+        #expect(config.storage.minFree == 256 << 20)
+        #expect(try ConfigFixture.load("storage:\n  min_free: 1GiB\n").storage.minFree == 1 << 30)
+        #expect(try ConfigFixture.load("storage:\n  min_free: 0\n").storage.minFree == 0)
         #expect(config.projects == [ProjectConfig(
             id: 1, name: "checkout", keys: ["5f0c4d3e2b1a49c8a7d6e5f4c3b2a190"], rateLimit: Rate(count: 600, period: 60)
         )])

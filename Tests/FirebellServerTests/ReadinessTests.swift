@@ -135,6 +135,12 @@ final class ObservedStore: Store {
         try await base.storedEvents(since: since, after: cursor, limit: limit)
     }
     func owedAlerts(since: Date) async throws -> [OwedAlert] { try await base.owedAlerts(since: since) }
-    func pruneEvents(before cutoff: Date) async throws -> Int { try await base.pruneEvents(before: cutoff) }
+    func pruneEvents(before cutoff: Date, limit: Int) async throws -> Int { try await base.pruneEvents(before: cutoff, limit: limit) }
+    func pruneDeliveries(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await base.pruneDeliveries(finishedBefore: cutoff, limit: limit)
+    }
+    func pruneIssueState(lastSeenBefore cutoff: Date, after cursor: IssuePruneCursor?, limit: Int) async throws -> IssuePruneStep {
+        try await base.pruneIssueState(lastSeenBefore: cutoff, after: cursor, limit: limit)
+    }
     func close() async throws { try await base.close() }
 }

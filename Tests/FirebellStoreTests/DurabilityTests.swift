@@ -151,7 +151,13 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
     func forgetThreadReference(issueID: Int64, channel: String) async throws {
         try await inner.forgetThreadReference(issueID: issueID, channel: channel)
     }
-    func pruneEvents(before cutoff: Date) async throws -> Int { try await inner.pruneEvents(before: cutoff) }
+    func pruneEvents(before cutoff: Date, limit: Int) async throws -> Int { try await inner.pruneEvents(before: cutoff, limit: limit) }
+    func pruneDeliveries(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await inner.pruneDeliveries(finishedBefore: cutoff, limit: limit)
+    }
+    func pruneIssueState(lastSeenBefore cutoff: Date, after cursor: IssuePruneCursor?, limit: Int) async throws -> IssuePruneStep {
+        try await inner.pruneIssueState(lastSeenBefore: cutoff, after: cursor, limit: limit)
+    }
     func storedEvents(since: Date, after cursor: EventCursor?, limit: Int) async throws -> (events: [Backtest.StoredEvent], next: EventCursor?) {
         try await inner.storedEvents(since: since, after: cursor, limit: limit)
     }

@@ -277,9 +277,70 @@ struct StoreContractTests {
     func pruningRemovesOldEventsButKeepsIssuesAndDedupOfRecentOnes(_ backend: Backend) async throws {
         try await with(backend) { store in
             _ = try await store.ingest([item("old", at: -86400 * 20), item("new")], processor: processor)
-            #expect(try await store.pruneEvents(before: t0.addingTimeInterval(-86400 * 14)) == 1)
+            #expect(try await store.pruneEvents(before: t0.addingTimeInterval(-86400 * 14), limit: 500) == 1)
             #expect(try await store.issues(IssueQuery()).first?.count == 2)
             #expect(try await store.ingest([item("new", at: 5)], processor: processor) == [.duplicate])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func pruningGoesInStepsOfAtMostTheLimitOldestFirst(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            let old = (0..<7).map { item("old\($0)", fingerprint: "fp\($0 % 3)", at: -86400 * 20 + Double($0)) }
+            _ = try await store.ingest(old + [item("new")], processor: processor)
+            let cutoff = t0.addingTimeInterval(-86400 * 14)
+            var steps: [Int] = []
+            for _ in 0..<4 { steps.append(try await store.pruneEvents(before: cutoff, limit: 3)) }
+            #expect(steps == [3, 3, 1, 0])
+            // The oldest went first: after one step of 3, "old3" is still a duplicate.
+            #expect(try await store.ingest([item("new", at: 5)], processor: processor) == [.duplicate])
+            #expect(try await store.issues(IssueQuery()).map(\.count).reduce(0, +) == 8)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func pruningDeliveriesTakesFinishedRowsOnlyInSteps(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a"), item("b", fingerprint: "2", at: 1), item("c", fingerprint: "3", at: 2)], processor: processor)
+            let rows = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60)
+            try await store.finishDelivery(id: rows[0].id, result: .delivered(status: 200), at: t0.addingTimeInterval(6))
+            try await store.finishDelivery(id: rows[1].id, result: .dead(status: 404, error: "gone"), at: t0.addingTimeInterval(6))
+            try await store.finishDelivery(id: rows[2].id, result: .retry(at: t0.addingTimeInterval(100), status: 503, error: "busy"), at: t0.addingTimeInterval(6))
+            // Strictly before: rows finished at the cutoff stay.
+            #expect(try await store.pruneDeliveries(finishedBefore: t0.addingTimeInterval(6), limit: 10) == 0)
+            let cutoff = t0.addingTimeInterval(1000)
+            #expect(try await store.pruneDeliveries(finishedBefore: cutoff, limit: 1) == 1)
+            #expect(try await store.pruneDeliveries(finishedBefore: cutoff, limit: 1) == 1)
+            #expect(try await store.pruneDeliveries(finishedBefore: cutoff, limit: 1) == 0)
+            #expect(try await store.deliveryCounts() == [.pending: 1])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func pruningIssueStateForgetsUsersAndThreadsOfQuietIssuesOnly(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            let quiet = (1...3).map { item("q\($0)", fingerprint: "quiet", user: "u\($0)", at: -86400 * 20 + Double($0)) }
+            _ = try await store.ingest(quiet + [item("l1", fingerprint: "live", user: "u1")], processor: processor)
+            let issues = try await store.issues(IssueQuery())
+            let quietID = try #require(issues.first { $0.fingerprint == "quiet" }?.id)
+            let liveID = try #require(issues.first { $0.fingerprint == "live" }?.id)
+            try await store.setThreadReference(issueID: quietID, channel: "slack", reference: "1.1")
+            try await store.setThreadReference(issueID: liveID, channel: "slack", reference: "2.2")
+
+            let cutoff = t0.addingTimeInterval(-86400 * 14)
+            let first = try await store.pruneIssueState(lastSeenBefore: cutoff, after: nil, limit: 2)
+            #expect(first.removed == 2 && !first.finished && first.cursor == nil)
+            let second = try await store.pruneIssueState(lastSeenBefore: cutoff, after: first.cursor, limit: 2)
+            #expect(second.removed == 2 && !second.finished && second.cursor?.id == quietID)
+            let third = try await store.pruneIssueState(lastSeenBefore: cutoff, after: second.cursor, limit: 2)
+            #expect(third == IssuePruneStep(removed: 0, cursor: second.cursor, finished: true))
+
+            #expect(try await store.threadReference(issueID: quietID, channel: "slack") == nil)
+            #expect(try await store.threadReference(issueID: liveID, channel: "slack") == "2.2")
+            // A forgotten user counts anew when the quiet issue comes back; the live issue still knows its user.
+            _ = try await store.ingest([item("q4", fingerprint: "quiet", user: "u1", at: 10), item("l2", fingerprint: "live", user: "u1", at: 10)], processor: processor)
+            #expect(try await store.issue(id: quietID)?.userCount == 4)
+            #expect(try await store.issue(id: liveID)?.userCount == 1)
         }
     }
 }

@@ -195,7 +195,7 @@ def daemon_factory(tmp_path):
         d.stop()
 
 
-def post(url, body, key=KEY, headers=None, method="POST"):
+def post(url, body, key=KEY, headers=None, method="POST", timeout=10):
     """POSTs `body` (dict/list → JSON, str/bytes as is); returns (status, headers, parsed JSON or text)."""
     if isinstance(body, (dict, list)):
         data = json.dumps(body).encode()
@@ -209,7 +209,7 @@ def post(url, body, key=KEY, headers=None, method="POST"):
     all_headers.update(headers or {})
     request = urllib.request.Request(url, data=data, headers=all_headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=10) as r:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
             return r.status, dict(r.headers), _parse(r.read())
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), _parse(e.read())

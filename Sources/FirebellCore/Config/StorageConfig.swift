@@ -28,12 +28,20 @@ public struct StorageConfig: Sendable, Equatable {
     public var url: StorageURL
     /// How long events and resolved issues are kept.
     public var retention: TimeInterval
+    /// Free bytes the disk holding a SQLite store keeps: below it ingest answers 503
+    /// before SQLite would fail mid-write (0: no floor).
+    public var minFree: Int
 
     public static let defaultURL = StorageURL.sqlite(path: "data/firebell.sqlite")
     public static let defaultRetention: TimeInterval = 14 * 86400
+    public static let defaultMinFree = 256 << 20
 
-    public init(url: StorageURL = StorageConfig.defaultURL, retention: TimeInterval = StorageConfig.defaultRetention) {
+    public init(
+        url: StorageURL = StorageConfig.defaultURL, retention: TimeInterval = StorageConfig.defaultRetention,
+        minFree: Int = StorageConfig.defaultMinFree
+    ) {
         self.url = url
         self.retention = retention
+        self.minFree = minFree
     }
 }

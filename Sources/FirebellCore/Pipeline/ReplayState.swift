@@ -59,10 +59,18 @@ public struct ReplayState: Sendable {
         return record.issue
     }
 
-    /// Forgets the ids of events received before `cutoff`; returns how many.
-    public mutating func pruneEvents(before cutoff: Date) -> Int {
-        let before = events.count
-        events = events.filter { $0.value >= cutoff }
-        return before - events.count
+    /// Forgets the ids of at most `limit` events received before `cutoff`, oldest
+    /// first; returns how many.
+    public mutating func pruneEvents(before cutoff: Date, limit: Int = .max) -> Int {
+        let old = events.filter { $0.value < cutoff }.sorted { $0.value < $1.value }.prefix(limit)
+        for (key, _) in old { events[key] = nil }
+        return old.count
+    }
+
+    /// Forgets at most `limit` remembered users of `issues`; returns how many.
+    public mutating func forgetUsers(of issues: Set<IssueKey>, limit: Int) -> Int {
+        let gone = users.filter { issues.contains($0.issue) }.prefix(limit)
+        users.subtract(gone)
+        return gone.count
     }
 }

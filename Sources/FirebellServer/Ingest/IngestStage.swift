@@ -38,7 +38,8 @@ struct IngestStage: Sendable {
     ///
     /// Throws a `ClientError` that already is the answer: 413 past `maxItemsPerRequest`;
     /// 429 with `Retry-After` (the project's `rate_limit`, or the writer's queue full);
-    /// 503 when shutting down or when the store failed. Every event is counted with exactly one outcome.
+    /// 503 when shutting down, when the store failed, or while its disk is below
+    /// `storage.min_free`. Every event is counted with exactly one outcome.
     @discardableResult
     func accept(_ events: [Event], project: ProjectConfig, rules: Firebell.Rules, now: Date) async throws -> [IngestOutcome] {
         guard events.count <= Self.maxItemsPerRequest else {
@@ -51,6 +52,10 @@ struct IngestStage: Sendable {
             throw ClientError(
                 .tooManyRequests, "project \(project.id) is over its rate_limit; retry in \(seconds)s",
                 headers: [.retryAfter: String(seconds)])
+        }
+        if let refusal = status.refusal {
+            count(project: project, outcome: "unavailable", events.count)
+            throw ClientError(.serviceUnavailable, "\(refusal); nothing was stored, retry in 30s", headers: [.retryAfter: "30"])
         }
         let items = events.map { event in
             IngestItem(
@@ -65,10 +70,17 @@ struct IngestStage: Sendable {
         } catch IngestWriterError.stopped {
             count(project: project, outcome: "unavailable", events.count)
             throw ClientError(.serviceUnavailable, "shutting down; retry shortly", headers: [.retryAfter: "5"])
+        } catch let error as StoreUnavailable {
+            count(project: project, outcome: "store_error", events.count)
+            if status.failed("\(error)", at: clock()) {
+                logger.error("store unavailable; events are refused until it recovers", metadata: ["error": "\(error)"])
+            }
+            throw ClientError(.serviceUnavailable, "\(error); nothing was stored, retry in 5s", headers: [.retryAfter: "5"])
         } catch {
             count(project: project, outcome: "store_error", events.count)
-            status.failed("the store failed a write: \(error)", at: clock())
-            logger.error("store failed; events not stored", metadata: ["error": "\(error)"])
+            if status.failed("the store failed a write: \(error)", at: clock()) {
+                logger.error("store failed; events are refused until it recovers", metadata: ["error": "\(error)"])
+            }
             throw ClientError(.serviceUnavailable, "the store could not write; nothing was stored, retry shortly", headers: [.retryAfter: "5"])
         }
         let stored = outcomes.filter { if case .stored = $0 { true } else { false } }.count

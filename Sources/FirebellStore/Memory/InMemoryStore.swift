@@ -170,9 +170,37 @@ public actor InMemoryStore: Store {
         return true
     }
 
-    public func pruneEvents(before cutoff: Date) async throws -> Int {
+    public func pruneEvents(before cutoff: Date, limit: Int) async throws -> Int {
+        let removed = state.pruneEvents(before: cutoff, limit: limit)
         history.removeAll { $0.receivedAt < cutoff }
-        return state.pruneEvents(before: cutoff)
+        return removed
+    }
+
+    public func pruneDeliveries(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
+        let old = outbox.values.filter { entry in
+            entry.status != .pending && (entry.finishedAt.map { $0 < cutoff } ?? false)
+        }.prefix(limit)
+        for entry in old { outbox[entry.id] = nil }
+        return old.count
+    }
+
+    public func pruneIssueState(
+        lastSeenBefore cutoff: Date, after cursor: IssuePruneCursor?, limit: Int
+    ) async throws -> IssuePruneStep {
+        let before = Int((cutoff.timeIntervalSince1970 / 60).rounded(.down))
+        let from = cursor ?? IssuePruneCursor(minute: Int.min, id: 0)
+        let issues = state.records.values.map(\.issue)
+            .map { (IssuePruneCursor($0), $0.key) }
+            .filter { $0.0.minute < before && ($0.0.minute, $0.0.id) > (from.minute, from.id) }
+            .sorted { ($0.0.minute, $0.0.id) < ($1.0.minute, $1.0.id) }
+            .prefix(SQLiteStore.prunedIssuesPerStep)
+        guard let last = issues.last else { return IssuePruneStep(removed: 0, cursor: cursor, finished: true) }
+        let users = state.forgetUsers(of: Set(issues.map(\.1)), limit: limit)
+        guard users < limit else { return IssuePruneStep(removed: users, cursor: cursor, finished: false) }
+        let ids = Set(issues.map { String($0.0.id) })
+        let threadKeys = threads.keys.filter { ids.contains(String($0.prefix { $0 != "|" })) }
+        for key in threadKeys { threads[key] = nil }
+        return IssuePruneStep(removed: users + threadKeys.count, cursor: last.0, finished: false)
     }
 
     public func storedEvents(since: Date, after cursor: EventCursor?, limit: Int) async throws -> (events: [Backtest.StoredEvent], next: EventCursor?) {

@@ -1,5 +1,10 @@
 import FirebellCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOPosix
 import SQLiteNIO
@@ -22,7 +27,10 @@ public final class SQLiteStore: Store {
     private let wal: WALSync?
     private let logger: Logger
 
-    private init(connection: SQLiteConnection, thread: SQLiteThread, wal: WALSync?, logger: Logger) {
+    public let databaseFile: String?
+
+    private init(connection: SQLiteConnection, thread: SQLiteThread, wal: WALSync?, path: String, logger: Logger) {
+        self.databaseFile = path == ":memory:" ? nil : path
         self.connection = connection
         self.thread = thread
         self.wal = wal
@@ -35,10 +43,7 @@ public final class SQLiteStore: Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// `":memory:"` opens a private in-memory database.
     public static func open(path: String, logger: Logger) async throws -> SQLiteStore {
-        if path != ":memory:" {
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
+        if path != ":memory:" { try createPrivately(path) }
         let thread = SQLiteThread()
         let connection: SQLiteConnection
         do {
@@ -53,7 +58,7 @@ public final class SQLiteStore: Store {
             try await prepare(connection, logger: logger)
             // The connection has read the database in WAL mode, so its WAL file exists.
             let wal = path == ":memory:" ? nil : try WALSync(walPath: path + "-wal")
-            return SQLiteStore(connection: connection, thread: thread, wal: wal, logger: logger)
+            return SQLiteStore(connection: connection, thread: thread, wal: wal, path: path, logger: logger)
         } catch {
             try? await connection.close()
             try? await thread.shutdown()
@@ -61,7 +66,27 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Events hold personal data: a directory Firebell creates for the store is 0700,
+    /// a database file it creates 0600, and SQLite gives the WAL and shared-memory files
+    /// the database file's mode. Existing files keep the mode their owner gave them.
+    private static func createPrivately(_ path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard createFile(path, mode: 0o600) || errno == EEXIST else {
+            throw StoreError("cannot create the SQLite database \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// How long a statement waits for another process's lock (a CLI, a backup) before
+    /// the write fails with ``StoreUnavailable/locked``: SQLite sleeps meanwhile. (The
+    /// driver's own busy handler retried at once, forever: a full core spun while
+    /// another process held the lock, and the requests waited with it.)
+    static let busyTimeoutMilliseconds = 5_000
+
     private static func prepare(_ connection: SQLiteConnection, logger: Logger) async throws {
+        // Replaces the driver's busy handler (SQLite keeps one per connection).
+        _ = try await connection.query("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)")
         _ = try await connection.query("PRAGMA journal_mode = WAL")
         _ = try await connection.query("PRAGMA synchronous = NORMAL")
         // 32 MiB of page cache (the default is 2 MiB): the indexes ingest touches on
@@ -88,7 +113,20 @@ public final class SQLiteStore: Store {
             return try await Self.transaction(connection, body)
         } catch {
             issueCache.removeAll()
-            throw error
+            throw Self.unavailable(error) ?? error
+        }
+    }
+
+    /// The error as ``StoreUnavailable`` when it is one that passes by itself.
+    static func unavailable(_ error: any Error) -> StoreUnavailable? {
+        guard let error = error as? SQLiteError else { return nil }
+        switch error.reason {
+        case .busy, .busyTimeout, .busyInRecovery, .busyInSnapshot, .locked:
+            return StoreUnavailable(.locked, "the SQLite database is locked by another process (waited \(busyTimeoutMilliseconds / 1000)s)")
+        case .full:
+            return StoreUnavailable(.full, "the disk holding the SQLite database is full")
+        default:
+            return nil
         }
     }
 
@@ -468,12 +506,76 @@ public final class SQLiteStore: Store {
 
     // MARK: Housekeeping
 
-    public func pruneEvents(before cutoff: Date) async throws -> Int {
-        let rows = try await access.run {
-            try await self.connection.query(
-                "DELETE FROM events WHERE received_at < ? RETURNING id", [.float(cutoff.timeIntervalSince1970)])
+    public func pruneEvents(before cutoff: Date, limit: Int) async throws -> Int {
+        try await access.run {
+            try await self.transaction {
+                try await self.connection.query(
+                    """
+                    DELETE FROM events WHERE id IN
+                        (SELECT id FROM events WHERE received_at < ? ORDER BY received_at LIMIT ?)
+                    RETURNING id
+                    """, [.float(cutoff.timeIntervalSince1970), .integer(limit)]
+                ).count
+            }
         }
-        return rows.count
+    }
+
+    public func pruneDeliveries(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
+        // A finished row's last due time is at or before it finished: the range on
+        // `outbox_due` (status, next_attempt_at) reads only rows that may qualify.
+        try await access.run {
+            try await self.transaction {
+                try await self.connection.query(
+                    """
+                    DELETE FROM outbox WHERE id IN
+                        (SELECT id FROM outbox WHERE status IN ('delivered', 'dead')
+                            AND next_attempt_at < ?1 AND finished_at < ?1 LIMIT ?2)
+                    RETURNING id
+                    """, [.float(cutoff.timeIntervalSince1970), .integer(limit)]
+                ).count
+            }
+        }
+    }
+
+    /// Issues per step: their user rows are deleted up to `limit`, their threads with the last of them.
+    static let prunedIssuesPerStep = 100
+
+    public func pruneIssueState(
+        lastSeenBefore cutoff: Date, after cursor: IssuePruneCursor?, limit: Int
+    ) async throws -> IssuePruneStep {
+        // Whole minutes before the cutoff's: every issue in them was last seen before it.
+        let before = Self.minute(cutoff)
+        let from = cursor ?? IssuePruneCursor(minute: Int.min, id: 0)
+        return try await access.run {
+            try await self.transaction {
+                let rows = try await self.connection.query(
+                    """
+                    SELECT id, seen_minute FROM issues
+                    WHERE seen_minute < ?1 AND (seen_minute > ?2 OR (seen_minute = ?2 AND id > ?3))
+                    ORDER BY seen_minute, id LIMIT ?4
+                    """, [.integer(before), .integer(from.minute), .integer(Int(from.id)), .integer(Self.prunedIssuesPerStep)])
+                let issues: [IssuePruneCursor] = rows.compactMap { row in
+                    guard let id = row.column("id")?.integer, let minute = row.column("seen_minute")?.integer else { return nil }
+                    return IssuePruneCursor(minute: minute, id: Int64(id))
+                }
+                guard let last = issues.last else { return IssuePruneStep(removed: 0, cursor: cursor, finished: true) }
+                let ids = issues.map { SQLiteData.integer(Int($0.id)) }
+                let list = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+                let users = try await self.connection.query(
+                    """
+                    DELETE FROM issue_users WHERE (issue_id, user_key) IN
+                        (SELECT issue_id, user_key FROM issue_users WHERE issue_id IN (\(list)) LIMIT ?)
+                    RETURNING issue_id
+                    """, ids + [.integer(limit)]
+                ).count
+                // At the limit, these issues may have users left: the next step takes them again.
+                guard users < limit else { return IssuePruneStep(removed: users, cursor: cursor, finished: false) }
+                let threads = try await self.connection.query(
+                    "DELETE FROM threads WHERE issue_id IN (\(list)) RETURNING issue_id", ids
+                ).count
+                return IssuePruneStep(removed: users + threads, cursor: last, finished: false)
+            }
+        }
     }
 
     /// Runs one statement as is (tests: a trigger that makes a write fail).
@@ -527,8 +629,28 @@ public final class SQLiteStore: Store {
     }
 }
 
+/// Creates `path` with `mode` if it does not exist; false with `errno` set if it could not.
+private func createFile(_ path: String, mode: mode_t) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+    guard fd >= 0 else { return false }
+    close(fd)
+    return true
+}
+
 /// A store failure that is not the database's own error.
 public struct StoreError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// The store cannot write now for a reason that passes without Firebell doing
+/// anything (another process's lock, a full disk): the client is told to retry.
+public struct StoreUnavailable: Error, CustomStringConvertible {
+    public enum Reason: Sendable { case locked, full, lowSpace }
+    public var reason: Reason
+    public var description: String
+    public init(_ reason: Reason, _ description: String) {
+        self.reason = reason
+        self.description = description
+    }
 }

@@ -80,7 +80,7 @@ extension ConfigValue {
 
     static let durationHint = "use an integer with ms, s, m, h or d, e.g. 90s, 5m, 14d"
     static let rateHint = "use N/s, N/min or N/h"
-    static let sizeHint = "use bytes or an integer with KiB, MiB, KB or MB, e.g. 1MiB"
+    static let sizeHint = "use bytes or an integer with KiB, MiB, GiB, KB, MB or GB, e.g. 1MiB"
 
     func duration() -> TimeInterval? {
         parsed(as: "a duration", hint: Self.durationHint, expected: "a duration", Units.duration)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Decodes `storage:`.
 enum StorageSection {
-    static let keys = ["url", "retention"]
+    static let keys = ["url", "retention", "min_free"]
 
     static func decode(_ value: ConfigValue?) -> StorageConfig {
         var storage = StorageConfig()
@@ -16,6 +16,9 @@ enum StorageSection {
         }
         if let retention = map["retention"]?.positiveDuration() {
             storage.retention = retention
+        }
+        if let minFree = map["min_free"]?.byteSize() {
+            storage.minFree = minFree
         }
         return storage
     }
