@@ -43,6 +43,7 @@ public func buildApplication(
         maxAge: .seconds(3600)))
     router.add(middleware: ErrorMiddleware())
     IngestController(firebell: firebell).register(on: router)
+    AlertmanagerController(firebell: firebell).register(on: router)
     SentryController(firebell: firebell).register(on: router)
     AdminController(firebell: firebell).register(on: router)
     HealthController(firebell: firebell).register(on: router)

@@ -247,6 +247,8 @@ public protocol Store: Sendable {
 
     func issues(_ query: IssueQuery) async throws -> [Issue]
     func issue(id: Int64) async throws -> Issue?
+    /// The issue of a project's fingerprint (``Fingerprint/hash``), if there is one.
+    func issue(projectID: Int, fingerprint: String) async throws -> Issue?
     /// Marks an issue resolved; its next event is a regression. In the same transaction,
     /// a `.resolved` alert is owed to each channel `notify` picks from those the issue
     /// alerted before. `nil` if there is no such issue; an already resolved issue owes nothing.

@@ -97,6 +97,9 @@ final class ObservedStore: Store {
     func sync() async throws { try await base.sync() }
     func issues(_ query: IssueQuery) async throws -> [FirebellCore.Issue] { try await base.issues(query) }
     func issue(id: Int64) async throws -> FirebellCore.Issue? { try await base.issue(id: id) }
+    func issue(projectID: Int, fingerprint: String) async throws -> FirebellCore.Issue? {
+        try await base.issue(projectID: projectID, fingerprint: fingerprint)
+    }
     func resolve(
         issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> FirebellCore.Issue? {

@@ -127,6 +127,9 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
     func releaseDeliveries(ids: [Int64], at now: Date) async throws { try await inner.releaseDeliveries(ids: ids, at: now) }
     func issues(_ query: IssueQuery) async throws -> [FirebellCore.Issue] { try await inner.issues(query) }
     func issue(id: Int64) async throws -> FirebellCore.Issue? { try await inner.issue(id: id) }
+    func issue(projectID: Int, fingerprint: String) async throws -> FirebellCore.Issue? {
+        try await inner.issue(projectID: projectID, fingerprint: fingerprint)
+    }
     func resolve(issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]) async throws -> FirebellCore.Issue? {
         try await inner.resolve(issueID: issueID, at: now, projectName: projectName, notify: notify)
     }

@@ -28,6 +28,12 @@ public struct Fingerprinter: Sendable {
         return Fingerprint(components: components, source: source, hash: Self.hash(components))
     }
 
+    /// The first of the config's grouping rules that applies to `event`, if any.
+    public func rule(for event: Event) -> Int? {
+        let context = RuleContext(event: event)
+        return rules.firstIndex { $0.when.evaluate(context) }
+    }
+
     private func choose(_ event: Event) -> ([String], String) {
         if let own = event.fingerprint, !own.isEmpty {
             return (expand(own, event), "event")

@@ -1,3 +1,4 @@
+import FirebellCore
 import Hummingbird
 
 extension Request {
@@ -12,5 +13,23 @@ extension Request {
               String(header[..<space]).lowercased() == "bearer"
         else { return nil }
         return String(decoding: bytes[bytes.index(after: space)...].trimmingBlanks(), as: UTF8.self)
+    }
+}
+
+extension Firebell {
+    /// The project whose key is the request's bearer token (`/v1/events`,
+    /// `/v1/alertmanager`): 401 without one, 403 for a key no project has. Checked
+    /// before the body is read.
+    func authenticateBearer(_ request: Request, rules: Rules) throws -> ProjectConfig {
+        guard let token = request.bearerToken, !token.isEmpty else {
+            ingest.count(project: nil, outcome: "unauthorized", 1)
+            throw ClientError(.unauthorized, "missing project key: send 'Authorization: Bearer <key>' with a key from projects[].keys",
+                              headers: [.wwwAuthenticate: "Bearer"])
+        }
+        guard let project = rules.keys.project(forKey: token) else {
+            ingest.count(project: nil, outcome: "forbidden", 1)
+            throw ClientError(.forbidden, "unknown project key")
+        }
+        return project
     }
 }

@@ -23,7 +23,7 @@ struct IngestController: Sendable {
     private func ingestGeneric(_ request: Request) async throws -> Response {
         // The config in force for this whole request: read once, passed along.
         let rules = firebell.rules.withLock { $0 }
-        let project = try authenticate(request, rules: rules)
+        let project = try firebell.authenticateBearer(request, rules: rules)
         let bytes = try await RequestBody.read(request, limit: rules.config.server.maxBody)
         let now = firebell.clock()
         let events: [Event] = try await firebell.signed(request, body: bytes, project: project, now: now) {
@@ -40,19 +40,6 @@ struct IngestController: Sendable {
         // A JSON array is a batch even with one event in it; the client reads "ids".
         let isArray = bytes.first(where: { ![0x20, 0x0a, 0x0d, 0x09].contains($0) }) == UInt8(ascii: "[")
         return JSONResponse.ids(events.map(\.eventID), asList: events.count != 1 || isArray)
-    }
-
-    private func authenticate(_ request: Request, rules: Firebell.Rules) throws -> ProjectConfig {
-        guard let token = request.bearerToken, !token.isEmpty else {
-            firebell.ingest.count(project: nil, outcome: "unauthorized", 1)
-            throw ClientError(.unauthorized, "missing project key: send 'Authorization: Bearer <key>' with a key from projects[].keys",
-                              headers: [.wwwAuthenticate: "Bearer"])
-        }
-        guard let project = rules.keys.project(forKey: token) else {
-            firebell.ingest.count(project: nil, outcome: "forbidden", 1)
-            throw ClientError(.forbidden, "unknown project key")
-        }
-        return project
     }
 }
 

@@ -65,6 +65,10 @@ public actor InMemoryStore: Store {
 
     public func issue(id: Int64) async throws -> Issue? { state.issue(id: id) }
 
+    public func issue(projectID: Int, fingerprint: String) async throws -> Issue? {
+        state.records[IssueKey(projectID: projectID, fingerprint: fingerprint)]?.issue
+    }
+
     public func resolve(
         issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> Issue? {

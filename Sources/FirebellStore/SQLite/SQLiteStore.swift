@@ -210,6 +210,14 @@ public final class SQLiteStore: Store {
         return try rows.first.map(Self.decodeIssue)
     }
 
+    public func issue(projectID: Int, fingerprint: String) async throws -> Issue? {
+        let rows = try await access.run {
+            try await self.connection.query(
+                "SELECT id, data FROM issues WHERE project_id = ? AND fingerprint = ?", [.integer(projectID), .text(fingerprint)])
+        }
+        return try rows.first.map(Self.decodeIssue)
+    }
+
     public func resolve(
         issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> Issue? {
