@@ -6,9 +6,11 @@ import Foundation
 /// cannot disagree (e.g. on who hears about a resolve).
 public enum Triage {
     /// Resolves the issue and owes a resolve message to every channel that alerted
-    /// about it and still exists with `send_resolved` on.
+    /// about it and still exists with `send_resolved` on; none for a muted issue,
+    /// whose channels were told nothing since the mute.
     public static func resolve(_ store: any Store, config: FirebellConfig, issueID: Int64, at now: Date) async throws -> Issue? {
-        let sendResolved = Set(config.channels.filter(\.sendResolved).map(\.name))
+        let muted = try await store.issue(id: issueID)?.status == .muted
+        let sendResolved = muted ? [] : Set(config.channels.filter(\.sendResolved).map(\.name))
         let names = Dictionary(config.projects.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         return try await store.resolve(
             issueID: issueID, at: now,

@@ -12,6 +12,7 @@ extension Issue {
     mutating func mute(_ mute: Mute) {
         status = .muted
         self.mute = mute
+        self.mute?.severity = severity
     }
 
     mutating func unmute() {

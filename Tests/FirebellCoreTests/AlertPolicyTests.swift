@@ -116,22 +116,60 @@ struct AlertPolicyTests {
         #expect(calm.issue.severity == .critical)
     }
 
-    @Test func mutedIssueNeverAlertsUntilTheMuteEnds() {
-        var issue = feed(nil, at: start).issue
+    /// Muted as the store mutes it: the severity it had is kept with the mute.
+    func muted(_ issue: FirebellCore.Issue, _ mute: Mute) -> FirebellCore.Issue {
+        var issue = issue
         issue.status = .muted
-        issue.mute = Mute(until: start.addingTimeInterval(7200))
-        let escalated = feed(issue, at: start.addingTimeInterval(3700), events: 9)
-        #expect(escalated.alert == nil)
-        #expect(escalated.issue.severity == .critical)
-        let after = feed(escalated.issue, at: start.addingTimeInterval(7300))
+        issue.mute = mute
+        issue.mute?.severity = issue.severity
+        return issue
+    }
+
+    @Test func mutedIssueNeverAlertsUntilTheMuteEnds() {
+        let issue = muted(feed(nil, at: start).issue, Mute(until: start.addingTimeInterval(7200)))
+        let quiet = feed(issue, at: start.addingTimeInterval(3700))
+        #expect(quiet.alert == nil)
+        let after = feed(quiet.issue, at: start.addingTimeInterval(7300))
         #expect(after.alert?.kind == .repeat)
+        #expect(after.alert?.eventsSinceLastAlert == 2)
         #expect(after.issue.status == .open)
     }
 
+    @Test func anIssueThatGotWorseWhileMutedEscalatesWhenTheMuteEnds() {
+        let issue = muted(feed(nil, at: start).issue, Mute(until: start.addingTimeInterval(600)))
+        let escalated = feed(issue, at: start.addingTimeInterval(300), events: 9)
+        #expect(escalated.alert == nil)
+        #expect(escalated.issue.severity == .critical)
+        // Within repeat_after of the last alert, and still it goes: it would have paged.
+        let after = feed(escalated.issue, at: start.addingTimeInterval(700))
+        #expect(after.alert?.kind == .escalation)
+        #expect(after.alert?.severity == .critical)
+        #expect(after.alert?.explanation.hasPrefix("became critical while muted; score ") == true)
+        #expect(after.issue.explanation.hasPrefix("score "))
+        #expect(after.routes.map(\.channel) == ["a", "b"])
+    }
+
+    @Test func aMuteEndingByTimeWaitsForRepeatAfterLikeAnyOpenIssue() {
+        // Alerted at start, muted for 10 minutes: the first event after the mute is
+        // 11 minutes after the last alert, so it waits until the hour is up.
+        let issue = muted(feed(nil, at: start).issue, Mute(until: start.addingTimeInterval(600)))
+        let early = feed(issue, at: start.addingTimeInterval(660))
+        #expect(early.alert == nil)
+        #expect(early.issue.status == .open && early.issue.mute == nil)
+        let due = feed(early.issue, at: start.addingTimeInterval(3600))
+        #expect(due.alert?.kind == .repeat)
+    }
+
+    @Test func aMuteEndingByItsEventCountWaitsForRepeatAfterToo() {
+        var issue = muted(feed(nil, at: start).issue, Mute(remainingEvents: 1))
+        issue = feed(issue, at: start.addingTimeInterval(1)).issue
+        let ended = feed(issue, at: start.addingTimeInterval(2))
+        #expect(ended.alert == nil)
+        #expect(ended.issue.status == .open)
+    }
+
     @Test func muteForNEventsAbsorbsExactlyN() {
-        var issue = feed(nil, at: start).issue
-        issue.status = .muted
-        issue.mute = Mute(remainingEvents: 2)
+        var issue = muted(feed(nil, at: start).issue, Mute(remainingEvents: 2))
         for second in 1...2 {
             let decision = feed(issue, at: start.addingTimeInterval(Double(second) * 4000))
             #expect(decision.alert == nil)

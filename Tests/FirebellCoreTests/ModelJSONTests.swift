@@ -52,7 +52,7 @@ struct ModelJSONTests {
         score: 110, count: 3, userCount: 2, firstSeen: Date(timeIntervalSinceReferenceDate: 0.1),
         lastSeen: Date(timeIntervalSinceReferenceDate: 797_000_000.000_001), environment: "production",
         release: awkward, topFrames: ["a in b", awkward], lastAlertAt: Date(timeIntervalSinceReferenceDate: 1e15),
-        eventsSinceAlert: 7, mute: Mute(until: Date(timeIntervalSinceReferenceDate: -1e-300), remainingEvents: 10),
+        eventsSinceAlert: 7, mute: Mute(until: Date(timeIntervalSinceReferenceDate: -1e-300), remainingEvents: 10, severity: .minor),
         resolvedAt: Date(timeIntervalSinceReferenceDate: .leastNonzeroMagnitude))
 
     static let fullAlert = Alert(

@@ -114,7 +114,9 @@ struct RandomModels {
             explanation: string(), score: int(), count: int(), userCount: int(), firstSeen: date(), lastSeen: date(),
             environment: optional { $0.string() }, release: optional { $0.string() }, topFrames: strings(upTo: 5),
             lastAlertAt: optional { $0.date() }, eventsSinceAlert: int(),
-            mute: optional { r in Mute(until: r.optional { $0.date() }, remainingEvents: r.optional { $0.int() }) },
+            mute: optional { r in
+                Mute(until: r.optional { $0.date() }, remainingEvents: r.optional { $0.int() }, severity: r.optional { $0.element(of: Severity.self) })
+            },
             resolvedAt: optional { $0.date() })
     }
 

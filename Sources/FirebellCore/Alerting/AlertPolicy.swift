@@ -10,7 +10,10 @@ import Foundation
 ///                          ▼
 ///                        muted ── until / N events elapsed ──► open
 /// ```
-/// Muted issues never alert. Pure: time is passed in.
+/// Muted issues never alert. When a mute ends (its time or its event count), the
+/// issue is open again as if it had never been muted: an issue that got worse while
+/// muted escalates at once, one that did not waits out `repeat_after` like any open
+/// issue. Pure: time is passed in.
 public struct AlertPolicy: Sendable {
     /// An ongoing issue alerts again at most this often (event-driven).
     public var repeatAfter: TimeInterval
@@ -25,6 +28,8 @@ public struct AlertPolicy: Sendable {
         public var kind: AlertKind?
         /// Events since the previous alert, this one included (for repeat messages).
         public var eventsSinceLastAlert: Int
+        /// An escalation that happened while the issue was muted, announced when the mute ended.
+        public var whileMuted = false
     }
 
     /// Applies one event's score to `issue` (whose counters already include the event)
@@ -50,19 +55,30 @@ public struct AlertPolicy: Sendable {
             if muteStillHolds(&issue, now: now) {
                 return Decision(kind: nil, eventsSinceLastAlert: sinceLast)
             }
+            let mutedAt = issue.mute?.severity
             issue.status = .open
             issue.mute = nil
-            // The mute ended with this event: it counts as still firing.
-            return alerted(.repeat, &issue, sinceLast, now)
+            // Worse than when it was muted: the page it would have had, now.
+            if let mutedAt, issue.severity > mutedAt {
+                var decision = alerted(.escalation, &issue, sinceLast, now)
+                decision.whileMuted = true
+                return decision
+            }
+            return repeatWhenDue(&issue, sinceLast, now)
         case .open?:
             if raise(score, into: &issue) {
                 return alerted(.escalation, &issue, sinceLast, now)
             }
-            if let last = issue.lastAlertAt, now.timeIntervalSince(last) < repeatAfter {
-                return Decision(kind: nil, eventsSinceLastAlert: sinceLast)
-            }
-            return alerted(.repeat, &issue, sinceLast, now)
+            return repeatWhenDue(&issue, sinceLast, now)
         }
+    }
+
+    /// A repeat if the last alert is `repeat_after` ago or more, else nothing.
+    private func repeatWhenDue(_ issue: inout Issue, _ sinceLast: Int, _ now: Date) -> Decision {
+        if let last = issue.lastAlertAt, now.timeIntervalSince(last) < repeatAfter {
+            return Decision(kind: nil, eventsSinceLastAlert: sinceLast)
+        }
+        return alerted(.repeat, &issue, sinceLast, now)
     }
 
     /// Sets the issue's severity from `score` unconditionally (new issue or regression).

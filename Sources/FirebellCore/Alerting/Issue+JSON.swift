@@ -38,6 +38,7 @@ extension Mute: JSONWritable {
         writer.beginObject()
         writer.field("until", until)
         writer.field("remainingEvents", remainingEvents)
+        writer.field("severity", severity)
         writer.endObject()
     }
 }
@@ -119,12 +120,12 @@ extension Issue: JSONReadable {
 
 extension Mute: JSONReadable {
     private enum Field: Int, JSONField {
-        case until, remainingEvents
-        static let names: [StaticString] = ["until", "remainingEvents"]
+        case until, remainingEvents, severity
+        static let names: [StaticString] = ["until", "remainingEvents", "severity"]
     }
 
     init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
-        var until: Date?, remainingEvents: Int?
+        var until: Date?, remainingEvents: Int?, severity: Severity?
         var fields = try reader.beginObject(Field.self)
         while let field = try reader.nextField(&fields) {
             do throws(JSONReader.Failure) {
@@ -132,11 +133,12 @@ extension Mute: JSONReadable {
                 switch field {
                 case .until: until = try reader.readDate()
                 case .remainingEvents: remainingEvents = try reader.readInt()
+                case .severity: severity = try reader.readRawValue()
                 }
             } catch {
                 throw error.inside(field)
             }
         }
-        self.init(until: until, remainingEvents: remainingEvents)
+        self.init(until: until, remainingEvents: remainingEvents, severity: severity)
     }
 }

@@ -11,10 +11,13 @@ public struct Mute: Sendable, Equatable, Codable {
     public var until: Date?
     /// The mute ends after this many more events.
     public var remainingEvents: Int?
+    /// The severity when it was muted: worse when the mute ends is an escalation.
+    public var severity: Severity?
 
-    public init(until: Date? = nil, remainingEvents: Int? = nil) {
+    public init(until: Date? = nil, remainingEvents: Int? = nil, severity: Severity? = nil) {
         self.until = until
         self.remainingEvents = remainingEvents
+        self.severity = severity
     }
 
     public static let forever = Mute()

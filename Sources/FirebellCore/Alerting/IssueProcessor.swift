@@ -94,10 +94,13 @@ public struct IssueProcessor: Sendable {
         guard let kind = decision.kind else {
             return IssueDecision(issue: issue, alert: nil, routes: [], score: score)
         }
-        let alert = Alert(
+        var alert = Alert(
             kind: kind, issue: issue, projectName: projectName(projectID),
             eventsSinceLastAlert: decision.eventsSinceLastAlert, at: now
         )
+        if decision.whileMuted {
+            alert.explanation = "became \(issue.severity.rawValue) while muted; \(issue.explanation)"
+        }
         return IssueDecision(issue: issue, alert: alert, routes: router.channels(for: event, severity: issue.severity), score: score)
     }
 }

@@ -18,6 +18,9 @@ extension Mute {
             guard let date = Timestamps.parse(until) else {
                 throw IngestError("'until': '\(until)' is not an RFC 3339 time (e.g. 2026-12-01T09:00:00Z)")
             }
+            guard date > now else {
+                throw IngestError("'until': \(until) is not in the future; a mute that ended already would mute nothing")
+            }
             return Mute(until: date)
         }
         if let events {

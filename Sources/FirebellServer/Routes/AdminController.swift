@@ -99,6 +99,7 @@ struct AdminController: Sendable {
     }
 
     private struct MuteBody: Decodable {
+        static let keys: Set<String> = ["for", "until", "events"]
         var `for`: String? = nil
         var until: String? = nil
         var events: Int? = nil
@@ -108,11 +109,16 @@ struct AdminController: Sendable {
         let body = try await request.collectBody(limit: 64 * 1024)
         var mute = MuteBody()
         if body.readableBytes > 0, !(body.getString(at: body.readerIndex, length: body.readableBytes) ?? "").allSatisfy(\.isWhitespace) {
-            do {
-                mute = try JSONDecoder().decode(MuteBody.self, from: Data(buffer: body))
-            } catch {
-                throw ClientError(.badRequest, "mute body must be {}, {\"for\": \"2h\"}, {\"until\": \"<RFC 3339>\"} or {\"events\": N}")
+            let usage = "mute body must be {}, {\"for\": \"2h\"}, {\"until\": \"<RFC 3339>\"} or {\"events\": N}"
+            let data = Data(buffer: body)
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let decoded = try? JSONDecoder().decode(MuteBody.self, from: data)
+            else { throw ClientError(.badRequest, usage) }
+            // A key Firebell does not know would silently mute forever ({"forever": false}, {"hours": 2}).
+            if let unknown = object.keys.sorted().first(where: { !MuteBody.keys.contains($0) }) {
+                throw ClientError(.badRequest, "unknown key '\(unknown)' in the mute body; \(usage)")
             }
+            mute = decoded
         }
         do {
             return try Mute.requested(for: mute.for, until: mute.until, events: mute.events, now: firebell.clock())
