@@ -131,7 +131,7 @@ enum IssueOutput {
             lines.append([
                 pad(String(issue.id), 7), pad(issue.status.rawValue, 9), pad(issue.severity.rawValue, 9),
                 pad(String(issue.count), 7), pad(String(issue.userCount), 6), pad(Timestamps.format(issue.lastSeen), 21),
-                String(issue.title.prefix(80)),
+                (issue.flappingSince != nil ? "[flapping] " : "") + String(issue.title.prefix(80)),
             ].joined(separator: " "))
         }
         return lines.joined(separator: "\n")

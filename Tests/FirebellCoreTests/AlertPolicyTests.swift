@@ -186,4 +186,69 @@ struct AlertPolicyTests {
         issue.mute = .forever
         #expect(feed(issue, at: start.addingTimeInterval(1e7), events: 100).alert == nil)
     }
+
+    // MARK: Flapping (alerting.flapping: max 3 within 1h by default)
+
+    func resolved(_ issue: FirebellCore.Issue, at now: Date) -> FirebellCore.Issue {
+        var issue = issue
+        issue.status = .resolved
+        issue.resolvedAt = now
+        return issue
+    }
+
+    /// New at `start`, then resolved and back at each of `minutes`; the decisions of the comebacks.
+    func comebacks(_ minutes: [Double]) -> [IssueDecision] {
+        var issue = feed(nil, at: start).issue
+        var decisions: [IssueDecision] = []
+        for minute in minutes {
+            let at = start.addingTimeInterval(minute * 60)
+            let decision = feed(resolved(issue, at: at.addingTimeInterval(-1)), at: at)
+            decisions.append(decision)
+            issue = decision.issue
+        }
+        return decisions
+    }
+
+    @Test func theComebackPastMaxWithinTheWindowSaysFlappingOnceThenTheRestAreQuiet() {
+        let decisions = comebacks([1, 2, 3, 41, 42, 43])
+        #expect(decisions.map(\.alert?.kind) == [.regression, .regression, .regression, .flapping, nil, nil])
+        #expect(decisions[3].alert?.explanation.hasPrefix("flapping: resolved and back 4 times in 40 min; score ") == true)
+        #expect(decisions[3].issue.flappingSince == start.addingTimeInterval(41 * 60))
+        // Quiet, but open: the issue is back.
+        #expect(decisions[5].issue.status == .open)
+        #expect(decisions[5].issue.regressions?.count == 4)
+    }
+
+    @Test func aComebackAWholeWindowAfterThePreviousPagesAgainAndEndsTheFlapping() {
+        let decisions = comebacks([1, 2, 3, 4, 63, 124])
+        #expect(decisions.map(\.alert?.kind) == [.regression, .regression, .regression, .flapping, nil, .regression])
+        #expect(decisions[5].issue.flappingSince == nil)
+        #expect(decisions[5].issue.regressions == [start.addingTimeInterval(124 * 60)])
+    }
+
+    @Test func comebacksSpreadWiderThanTheWindowNeverFlap() {
+        // Four comebacks, but never four within one hour (the window is open at its end).
+        let decisions = comebacks([1, 21, 41, 61, 81, 101])
+        #expect(decisions.allSatisfy { $0.alert?.kind == .regression })
+        #expect(decisions.allSatisfy { $0.issue.flappingSince == nil })
+    }
+
+    @Test func flappingIsConfigurable() throws {
+        let config = try ConfigLoader.parse(
+            yaml: Self.yaml.replacingOccurrences(of: "  repeat_after: 1h", with: "  repeat_after: 1h\n  flapping: { max: 1, window: 10m }"),
+            path: "test.yaml", environment: [:])
+        #expect(config.alerting.flapping == AlertingConfig.Flapping(max: 1, window: 600))
+        let processor = IssueProcessor(config: config)
+        var issue = processor.process(event(), fingerprint: "f", projectID: 1, existing: nil,
+                                      stats: IssueStats(eventsInWindow: [300: 1], userCount: 0), now: start).issue
+        var kinds: [AlertKind?] = []
+        for minute in [1.0, 2.0] {
+            let at = start.addingTimeInterval(minute * 60)
+            let decision = processor.process(event(), fingerprint: "f", projectID: 1, existing: resolved(issue, at: at),
+                                             stats: IssueStats(eventsInWindow: [300: 1], userCount: 0), now: at)
+            kinds.append(decision.alert?.kind)
+            issue = decision.issue
+        }
+        #expect(kinds == [.regression, .flapping])
+    }
 }

@@ -64,6 +64,13 @@ struct ConfigErrorTests {
         )
     }
 
+    @Test func flappingNeedsAtLeastOneComeback() {
+        expectError(
+            "alerting:\n  flapping: { max: 0 }\n", at: 2, 20,
+            "alerting.flapping.max: must be at least 1 (regressions within the window before an issue is flapping)"
+        )
+    }
+
     @Test func badRate() {
         expectError(
             "alerting:\n  channel_rate: 20/week\n", at: 2, 17,

@@ -53,7 +53,9 @@ struct ModelJSONTests {
         lastSeen: Date(timeIntervalSinceReferenceDate: 797_000_000.000_001), environment: "production",
         release: awkward, topFrames: ["a in b", awkward], lastAlertAt: Date(timeIntervalSinceReferenceDate: 1e15),
         eventsSinceAlert: 7, mute: Mute(until: Date(timeIntervalSinceReferenceDate: -1e-300), remainingEvents: 10, severity: .minor),
-        resolvedAt: Date(timeIntervalSinceReferenceDate: .leastNonzeroMagnitude))
+        resolvedAt: Date(timeIntervalSinceReferenceDate: .leastNonzeroMagnitude),
+        regressions: [Date(timeIntervalSinceReferenceDate: 12.5), Date(timeIntervalSinceReferenceDate: -3e9)],
+        flappingSince: Date(timeIntervalSinceReferenceDate: 7))
 
     static let fullAlert = Alert(
         kind: .repeat, issueID: 42, projectID: 1, projectName: awkward, severity: .minor, title: awkward,

@@ -69,6 +69,10 @@ struct RandomModels {
 
     mutating func date() -> Date { Date(timeIntervalSinceReferenceDate: double()) }
 
+    mutating func dates(upTo count: Int) -> [Date] {
+        (0..<Int.random(in: 0...count, using: &generator)).map { _ in date() }
+    }
+
     mutating func strings(upTo count: Int) -> [String] {
         (0..<Int.random(in: 0...count, using: &generator)).map { _ in string() }
     }
@@ -117,7 +121,8 @@ struct RandomModels {
             mute: optional { r in
                 Mute(until: r.optional { $0.date() }, remainingEvents: r.optional { $0.int() }, severity: r.optional { $0.element(of: Severity.self) })
             },
-            resolvedAt: optional { $0.date() })
+            resolvedAt: optional { $0.date() }, regressions: optional { r in r.dates(upTo: 4) },
+            flappingSince: optional { $0.date() })
     }
 
     mutating func alert() -> Alert {

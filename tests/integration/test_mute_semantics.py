@@ -1,7 +1,7 @@
 """Muting as an on-call engineer means it (issue 13): a mute's end respects
 `repeat_after`, an issue that got worse while muted is announced as an escalation,
 resolving a muted issue tells no channel, and a mute body that would mute by mistake
-is refused."""
+is refused; an issue that keeps coming back is flapping, said once."""
 
 import json
 import time
@@ -111,3 +111,31 @@ def test_a_mute_body_that_would_mute_by_mistake_is_refused(daemon_factory, recei
     assert status == 400 and "unknown key 'forever'" in body["detail"]
     assert the_issue(daemon)["status"] == "open"
     assert mute(daemon, issue_id, {"for": "2h"})[0] == 200
+
+
+def test_an_issue_resolved_and_back_five_times_in_a_minute_pages_at_most_twice_and_says_flapping_once(
+        daemon_factory, receiver):
+    daemon = daemon_factory(config(receiver).replace("over: 2", "over: 1000") + "  flapping: { max: 1, window: 1h }\n").start()
+    event(daemon)
+    receiver.wait_for(1)
+    issue_id = the_issue(daemon)["id"]
+    for _ in range(5):
+        status, _, _ = post(f"{daemon.url}/v1/issues/{issue_id}/resolve", {}, key=ADMIN)
+        assert status == 200
+        event(daemon)
+    wait_until(lambda: the_issue(daemon)["count"] == 6, what="every event")
+    time.sleep(1.5)
+    kinds = [a["kind"] for a in alerts(receiver)]
+    pages = [k for k in kinds if k in ("new", "regression")]
+    assert len(pages) <= 2, kinds
+    assert kinds.count("flapping") == 1, kinds
+    # Once it is flapping, resolving it is quiet too: the channel was told it keeps coming
+    # back. (Only the two resolves before it are told; resolves may still arrive after
+    # the alerts that followed them, the ordering case of issue 13.)
+    assert kinds.count("resolved") == 2, kinds
+    flapping = next(a for a in alerts(receiver) if a["kind"] == "flapping")
+    assert flapping["explanation"].startswith("flapping: resolved and back 2 times in 1 min; ")
+    issue = the_issue(daemon)
+    assert issue["flapping"] is True and issue["status"] == "open"
+    listing = daemon.cli("issues", "list").stdout
+    assert "[flapping]" in listing

@@ -12,6 +12,9 @@ public enum AlertKind: String, Sendable, Codable, CaseIterable {
     case `repeat`
     /// The issue was resolved (sent to channels with `send_resolved`).
     case resolved
+    /// The issue came back once too often (`alerting.flapping`): said once, then its
+    /// regressions are quiet until it stays away for the window.
+    case flapping
 }
 
 /// Everything a channel needs to tell the on-call engineer about one issue change.

@@ -3,7 +3,7 @@ import Foundation
 /// Decides whether an event makes its issue alert: the state machine of DESIGN §4.
 ///
 /// ```
-///            first event             event after resolve
+///            first event             event after resolve (flapping: quiet)
 ///   (none) ─────────────► open ◄──────────────────────── resolved
 ///                          │  severity rises → escalation
 ///                          │  repeat_after passed → repeat
@@ -17,9 +17,12 @@ import Foundation
 public struct AlertPolicy: Sendable {
     /// An ongoing issue alerts again at most this often (event-driven).
     public var repeatAfter: TimeInterval
+    /// When regressions stop paging (`alerting.flapping`).
+    public var flapping: AlertingConfig.Flapping
 
-    public init(repeatAfter: TimeInterval) {
+    public init(repeatAfter: TimeInterval, flapping: AlertingConfig.Flapping = .default) {
         self.repeatAfter = repeatAfter
+        self.flapping = flapping
     }
 
     /// What the policy decided for one event.
@@ -30,6 +33,14 @@ public struct AlertPolicy: Sendable {
         public var eventsSinceLastAlert: Int
         /// An escalation that happened while the issue was muted, announced when the mute ended.
         public var whileMuted = false
+    }
+
+    /// "resolved and back 4 times in 38 min", for the message that says an issue is flapping.
+    public static func flappingSummary(_ issue: Issue) -> String {
+        let times = issue.regressions ?? []
+        let span = (times.last ?? .distantPast).timeIntervalSince(times.first ?? .distantPast)
+        let minutes = max(1, Int((span / 60).rounded(.up)))
+        return "resolved and back \(times.count) times in \(minutes) min"
     }
 
     /// Applies one event's score to `issue` (whose counters already include the event)
@@ -48,7 +59,7 @@ public struct AlertPolicy: Sendable {
             issue.resolvedAt = nil
             issue.mute = nil
             take(score, into: &issue)
-            return alerted(.regression, &issue, sinceLast, now)
+            return regressed(&issue, sinceLast, now)
         case .muted?:
             // Severity still rises while muted, so the issue is right when the mute ends.
             _ = raise(score, into: &issue)
@@ -71,6 +82,27 @@ public struct AlertPolicy: Sendable {
             }
             return repeatWhenDue(&issue, sinceLast, now)
         }
+    }
+
+    /// A regression pages, unless the issue is flapping: the one that makes it regress
+    /// more than `flapping.max` times within `flapping.window` says so instead, and the
+    /// ones after it stay quiet until one comes a whole window after the previous.
+    private func regressed(_ issue: inout Issue, _ sinceLast: Int, _ now: Date) -> Decision {
+        let previous = issue.regressions?.last
+        let recent = (issue.regressions ?? []).filter { now.timeIntervalSince($0) < flapping.window }
+        issue.regressions = Array((recent + [now]).suffix(flapping.max + 1))
+        if issue.flappingSince != nil {
+            if let previous, now.timeIntervalSince(previous) < flapping.window {
+                return Decision(kind: nil, eventsSinceLastAlert: sinceLast)
+            }
+            issue.flappingSince = nil
+            issue.regressions = [now]
+        }
+        if issue.regressions!.count > flapping.max {
+            issue.flappingSince = now
+            return alerted(.flapping, &issue, sinceLast, now)
+        }
+        return alerted(.regression, &issue, sinceLast, now)
     }
 
     /// A repeat if the last alert is `repeat_after` ago or more, else nothing.

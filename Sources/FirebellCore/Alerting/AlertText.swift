@@ -35,6 +35,7 @@ public struct AlertText: Sendable {
         case .escalation: "Escalated to critical"
         case .repeat: "Still happening: \(alert.eventsSinceLastAlert) more event\(alert.eventsSinceLastAlert == 1 ? "" : "s") since the last alert"
         case .resolved: "Resolved"
+        case .flapping: "Flapping: the issue keeps coming back after it is resolved; its regressions stay quiet until it stays away"
         }
     }
 

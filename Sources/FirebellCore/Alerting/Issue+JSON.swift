@@ -29,6 +29,8 @@ extension Issue: JSONWritable {
         writer.field("eventsSinceAlert", eventsSinceAlert)
         writer.field("mute", mute)
         writer.field("resolvedAt", resolvedAt)
+        writer.field("regressions", regressions)
+        writer.field("flappingSince", flappingSince)
         writer.endObject()
     }
 }
@@ -59,11 +61,11 @@ extension Issue: JSONReadable {
     private enum Field: Int, JSONField {
         case id, projectID, fingerprint, title, culprit, level, status, severity, explanation, score, count
         case userCount, firstSeen, lastSeen, environment, release, topFrames, lastAlertAt, eventsSinceAlert
-        case mute, resolvedAt
+        case mute, resolvedAt, regressions, flappingSince
         static let names: [StaticString] = [
             "id", "projectID", "fingerprint", "title", "culprit", "level", "status", "severity", "explanation",
             "score", "count", "userCount", "firstSeen", "lastSeen", "environment", "release", "topFrames",
-            "lastAlertAt", "eventsSinceAlert", "mute", "resolvedAt",
+            "lastAlertAt", "eventsSinceAlert", "mute", "resolvedAt", "regressions", "flappingSince",
         ]
     }
 
@@ -72,7 +74,7 @@ extension Issue: JSONReadable {
         var level: Level?, status: IssueStatus?, severity: Severity?, explanation: String?
         var score: Int?, count: Int?, userCount: Int?, firstSeen: Date?, lastSeen: Date?
         var environment: String?, release: String?, topFrames: [String]?, lastAlertAt: Date?
-        var eventsSinceAlert: Int?, mute: Mute?, resolvedAt: Date?
+        var eventsSinceAlert: Int?, mute: Mute?, resolvedAt: Date?, regressions: [Date]?, flappingSince: Date?
         var fields = try reader.beginObject(Field.self)
         while let field = try reader.nextField(&fields) {
             do throws(JSONReader.Failure) {
@@ -99,6 +101,8 @@ extension Issue: JSONReadable {
                 case .eventsSinceAlert: eventsSinceAlert = try reader.readInt()
                 case .mute: mute = try Mute(reading: &reader)
                 case .resolvedAt: resolvedAt = try reader.readDate()
+                case .regressions: regressions = try reader.readDates()
+                case .flappingSince: flappingSince = try reader.readDate()
                 }
             } catch {
                 throw error.inside(field)
@@ -114,7 +118,7 @@ extension Issue: JSONReadable {
             firstSeen: try reader.required(firstSeen, Field.firstSeen), lastSeen: try reader.required(lastSeen, Field.lastSeen),
             environment: environment, release: release, topFrames: try reader.required(topFrames, Field.topFrames),
             lastAlertAt: lastAlertAt, eventsSinceAlert: try reader.required(eventsSinceAlert, Field.eventsSinceAlert),
-            mute: mute, resolvedAt: resolvedAt)
+            mute: mute, resolvedAt: resolvedAt, regressions: regressions, flappingSince: flappingSince)
     }
 }
 

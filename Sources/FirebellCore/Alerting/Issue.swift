@@ -52,13 +52,18 @@ public struct Issue: Sendable, Equatable, Codable {
     public var eventsSinceAlert: Int
     public var mute: Mute?
     public var resolvedAt: Date?
+    /// When it last came back after a resolve, newest last: as many as `alerting.flapping`
+    /// needs (its `max` + 1) within its window; nil before the first regression.
+    public var regressions: [Date]?
+    /// Set by the regression that made it flapping; cleared by one a whole window after the previous.
+    public var flappingSince: Date?
 
     public init(
         id: Int64 = 0, projectID: Int, fingerprint: String, title: String, culprit: String? = nil,
         level: Level, status: IssueStatus = .open, severity: Severity, explanation: String, score: Int,
         count: Int = 0, userCount: Int = 0, firstSeen: Date, lastSeen: Date, environment: String? = nil,
         release: String? = nil, topFrames: [String] = [], lastAlertAt: Date? = nil, eventsSinceAlert: Int = 0,
-        mute: Mute? = nil, resolvedAt: Date? = nil
+        mute: Mute? = nil, resolvedAt: Date? = nil, regressions: [Date]? = nil, flappingSince: Date? = nil
     ) {
         self.id = id
         self.projectID = projectID
@@ -80,6 +85,8 @@ public struct Issue: Sendable, Equatable, Codable {
         self.lastAlertAt = lastAlertAt
         self.eventsSinceAlert = eventsSinceAlert
         self.mute = mute
+        self.regressions = regressions
+        self.flappingSince = flappingSince
         self.resolvedAt = resolvedAt
     }
 }

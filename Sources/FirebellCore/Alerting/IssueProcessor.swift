@@ -48,7 +48,7 @@ public struct IssueProcessor: Sendable {
     public init(config: FirebellConfig) {
         self.scorer = Scorer(config.severity)
         self.router = AlertRouter(routes: config.routes)
-        self.policy = AlertPolicy(repeatAfter: config.alerting.repeatAfter)
+        self.policy = AlertPolicy(repeatAfter: config.alerting.repeatAfter, flapping: config.alerting.flapping)
         self.projectNames = Dictionary(config.projects.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -100,6 +100,8 @@ public struct IssueProcessor: Sendable {
         )
         if decision.whileMuted {
             alert.explanation = "became \(issue.severity.rawValue) while muted; \(issue.explanation)"
+        } else if kind == .flapping {
+            alert.explanation = "flapping: \(AlertPolicy.flappingSummary(issue)); \(issue.explanation)"
         }
         return IssueDecision(issue: issue, alert: alert, routes: router.channels(for: event, severity: issue.severity), score: score)
     }

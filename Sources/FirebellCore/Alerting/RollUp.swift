@@ -71,6 +71,7 @@ public struct RollUp: Sendable, Equatable {
         case .escalation: "escalated"
         case .repeat: "still happening"
         case .resolved: "resolved"
+        case .flapping: "flapping"
         }
     }
 

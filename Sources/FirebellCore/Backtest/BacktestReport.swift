@@ -42,7 +42,7 @@ public struct BacktestReport: Sendable, Encodable {
         mutating func count(_ kind: AlertKind, _ severity: Severity) {
             switch kind {
             case .new: new += 1
-            case .regression: regression += 1
+            case .regression, .flapping: regression += 1
             case .escalation: escalation += 1
             case .repeat: `repeat` += 1
             case .resolved: resolved += 1

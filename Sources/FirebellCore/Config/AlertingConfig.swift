@@ -6,11 +6,31 @@ public struct AlertingConfig: Sendable, Equatable {
     public var repeatAfter: TimeInterval
     /// Per-channel token bucket; past it alerts collapse into a roll-up. `nil` means unlimited.
     public var channelRate: Rate?
+    /// When an issue that keeps coming back stops paging (`alerting.flapping`).
+    public var flapping: Flapping
 
     public static let defaultRepeatAfter: TimeInterval = 3600
 
-    public init(repeatAfter: TimeInterval = AlertingConfig.defaultRepeatAfter, channelRate: Rate? = nil) {
+    /// An issue that regresses more than `max` times within `window` is flapping: one
+    /// message says so, and its regressions page again only after a window without one.
+    public struct Flapping: Sendable, Equatable {
+        public var max: Int
+        public var window: TimeInterval
+
+        public static let `default` = Flapping(max: 3, window: 3600)
+
+        public init(max: Int, window: TimeInterval) {
+            self.max = max
+            self.window = window
+        }
+    }
+
+    public init(
+        repeatAfter: TimeInterval = AlertingConfig.defaultRepeatAfter, channelRate: Rate? = nil,
+        flapping: Flapping = .default
+    ) {
         self.repeatAfter = repeatAfter
         self.channelRate = channelRate
+        self.flapping = flapping
     }
 }

@@ -38,6 +38,21 @@ extension JSONReader {
         return value
     }
 
+    /// An array of dates; a failure names the element's index.
+    mutating func readDates() throws(Failure) -> [Date] {
+        guard try peek() == .array else { throw failure("expected an array") }
+        var dates: [Date] = []
+        try beginArray()
+        while try nextElement() {
+            do throws(Failure) {
+                dates.append(try readDate())
+            } catch {
+                throw error.inside(.index(dates.count))
+            }
+        }
+        return dates
+    }
+
     /// An array of strings; a failure names the element's index.
     mutating func readStrings() throws(Failure) -> [String] {
         guard try peek() == .array else { throw failure("expected an array") }

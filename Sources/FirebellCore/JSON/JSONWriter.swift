@@ -179,6 +179,12 @@ public struct JSONWriter: ~Copyable {
         endArray()
     }
 
+    public mutating func dates(_ values: [Date]) {
+        beginArray()
+        for value in values { date(value) }
+        endArray()
+    }
+
     /// A string-to-string dictionary as an object, in the dictionary's order.
     public mutating func strings(_ values: [String: String]) {
         beginObject()
@@ -337,6 +343,12 @@ extension JSONWriter {
         guard let value else { return }
         key(name)
         strings(value)
+    }
+
+    public mutating func field(_ name: StaticString, _ value: [Date]?) {
+        guard let value else { return }
+        key(name)
+        dates(value)
     }
 
     public mutating func field(_ name: StaticString, _ value: [String: String]?) {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Decodes `alerting:`.
 enum AlertingSection {
-    static let keys = ["repeat_after", "channel_rate"]
+    static let keys = ["repeat_after", "channel_rate", "flapping"]
 
     static func decode(_ value: ConfigValue?) -> AlertingConfig {
         var alerting = AlertingConfig()
@@ -11,6 +11,18 @@ enum AlertingSection {
             alerting.repeatAfter = repeatAfter
         }
         alerting.channelRate = map["channel_rate"]?.rate()
+        if let flapping = map["flapping"]?.mapping(allowed: ["max", "window"]) {
+            if let max = flapping["max"]?.int() {
+                if max < 1 {
+                    flapping["max"]?.fail("must be at least 1 (regressions within the window before an issue is flapping)")
+                } else {
+                    alerting.flapping.max = max
+                }
+            }
+            if let window = flapping["window"]?.positiveDuration() {
+                alerting.flapping.window = window
+            }
+        }
         return alerting
     }
 }

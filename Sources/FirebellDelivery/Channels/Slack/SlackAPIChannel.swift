@@ -43,7 +43,7 @@ public struct SlackAPIChannel: ChannelEncoder {
         switch alert.kind {
         case .resolved:
             return try call("chat.update", SlackAPIPayload(channel: channel, content: content, ts: root.ts))
-        case .regression, .escalation:
+        case .regression, .escalation, .flapping:
             return try call("chat.postMessage", SlackAPIPayload(channel: channel, content: content, threadTS: root.ts, broadcast: true))
         case .repeat, .new:
             // `.new` with a thread only happens when the first alert is sent again after its
