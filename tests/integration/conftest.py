@@ -20,9 +20,10 @@ BIN = os.environ.get("FIREBELL_BIN") or str(REPO / ".build" / "debug" / "firebel
 KEY = "5f0c4d3e2b1a49c8a7d6e5f4c3b2a190"
 
 
-def one_channel_config(name, channel, admin="", alerting=""):
+def one_channel_config(name, channel, admin="", alerting="", severity_rules=()):
     """A daemon config with one project (key KEY), the channel `name: {channel}` and every
-    issue routed to it; `{PORT}` and `{DIR}` are filled in by `Daemon`."""
+    issue routed to it; `{PORT}` and `{DIR}` are filled in by `Daemon`. `severity_rules`:
+    (name, when, add) triples, critical at 100; `alerting`: lines under `alerting:`."""
     lines = [
         "server:",
         "  listen: 127.0.0.1:{PORT}",
@@ -31,6 +32,12 @@ def one_channel_config(name, channel, admin="", alerting=""):
         "  url: sqlite:{DIR}/data/firebell.sqlite",
         "projects:",
         f"  - {{ id: 1, name: shop, keys: [{KEY}] }}",
+    ]
+    if severity_rules:
+        lines += ["severity:", "  critical_at: 100", "  rules:"]
+        for rule_name, when, add in severity_rules:
+            lines += [f"    - name: {rule_name}", f"      when: {when}", f"      add: {add}"]
+    lines += [
         "channels:",
         f"  {name}: {{ {channel} }}",
         "routes:",
@@ -38,7 +45,7 @@ def one_channel_config(name, channel, admin="", alerting=""):
         f"    notify: [{name}]",
     ]
     if alerting:
-        lines += ["alerting:", f"  {alerting}"]
+        lines += ["alerting:", *(f"  {line}" for line in alerting.splitlines())]
     return "\n".join(lines) + "\n"
 
 

@@ -10,33 +10,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import KEY, free_port, get, post, wait_until
+from conftest import KEY, free_port, get, one_channel_config, post, wait_until
 
 ADMIN = "am-admin"
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
 
 def firebell_config(receiver):
-    return f"""
-server:
-  listen: 127.0.0.1:{{PORT}}
-  admin_token: {ADMIN}
-storage:
-  url: sqlite:{{DIR}}/data/firebell.sqlite
-projects:
-  - {{ id: 1, name: infra, keys: [{KEY}] }}
-severity:
-  critical_at: 100
-  rules:
-    - name: paging alerts
-      when: {{ level: fatal }}
-      add: 100
-channels:
-  oncall: {{ type: slack, url: "{receiver.url}/slack" }}
-routes:
-  - when: {{ severity: [minor, critical] }}
-    notify: [oncall]
-"""
+    """Slack for every issue; Alertmanager's paging alerts (level fatal) are critical."""
+    return one_channel_config("oncall", f'type: slack, url: "{receiver.url}/slack"', admin=ADMIN,
+                              severity_rules=[("paging alerts", "{ level: fatal }", 100)])
 
 
 @pytest.fixture

@@ -6,34 +6,17 @@ is refused; an issue that keeps coming back is flapping, said once."""
 import json
 import time
 
-from conftest import KEY, get, post, wait_until
+from conftest import get, one_channel_config, post, wait_until
 
 ADMIN = "mute-admin"
 
 
-def config(receiver):
-    return f"""
-server:
-  listen: 127.0.0.1:{{PORT}}
-  admin_token: {ADMIN}
-storage:
-  url: sqlite:{{DIR}}/data/firebell.sqlite
-projects:
-  - {{ id: 1, name: shop, keys: [{KEY}] }}
-severity:
-  critical_at: 100
-  rules:
-    - name: burst
-      when: {{ events_in: {{ window: 5m, over: 2 }} }}
-      add: 100
-channels:
-  hook: {{ type: webhook, url: "{receiver.url}/hook" }}
-routes:
-  - when: {{ severity: [minor, critical] }}
-    notify: [hook]
-alerting:
-  repeat_after: 1h
-"""
+def config(receiver, burst_over=2, flapping=""):
+    """A webhook for every issue; more than `burst_over` events in 5 minutes make it critical."""
+    return one_channel_config(
+        "hook", f'type: webhook, url: "{receiver.url}/hook"', admin=ADMIN,
+        alerting="repeat_after: 1h" + (f"\nflapping: {flapping}" if flapping else ""),
+        severity_rules=[("burst", f"{{ events_in: {{ window: 5m, over: {burst_over} }} }}", 100)])
 
 
 def alerts(receiver):
@@ -61,7 +44,7 @@ def quiet_for(receiver, count, seconds=1.5):
 
 
 def test_a_mute_ending_by_its_event_count_waits_for_repeat_after(daemon_factory, receiver):
-    daemon = daemon_factory(config(receiver).replace("over: 2", "over: 1000")).start()
+    daemon = daemon_factory(config(receiver, burst_over=1000)).start()
     event(daemon)
     receiver.wait_for(1)
     issue_id = the_issue(daemon)["id"]
@@ -115,7 +98,7 @@ def test_a_mute_body_that_would_mute_by_mistake_is_refused(daemon_factory, recei
 
 def test_an_issue_resolved_and_back_five_times_in_a_minute_pages_at_most_twice_and_says_flapping_once(
         daemon_factory, receiver):
-    daemon = daemon_factory(config(receiver).replace("over: 2", "over: 1000") + "  flapping: { max: 1, window: 1h }\n").start()
+    daemon = daemon_factory(config(receiver, burst_over=1000, flapping="{ max: 1, window: 1h }")).start()
     event(daemon)
     receiver.wait_for(1)
     issue_id = the_issue(daemon)["id"]

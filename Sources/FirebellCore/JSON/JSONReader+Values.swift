@@ -40,32 +40,27 @@ extension JSONReader {
 
     /// An array of dates; a failure names the element's index.
     mutating func readDates() throws(Failure) -> [Date] {
-        guard try peek() == .array else { throw failure("expected an array") }
-        var dates: [Date] = []
-        try beginArray()
-        while try nextElement() {
-            do throws(Failure) {
-                dates.append(try readDate())
-            } catch {
-                throw error.inside(.index(dates.count))
-            }
-        }
-        return dates
+        try readArray { reader throws(Failure) in try reader.readDate() }
     }
 
     /// An array of strings; a failure names the element's index.
     mutating func readStrings() throws(Failure) -> [String] {
+        try readArray { reader throws(Failure) in try reader.readString() }
+    }
+
+    /// An array whose elements `element` reads; a failure names the element's index.
+    private mutating func readArray<T>(_ element: (inout JSONReader) throws(Failure) -> T) throws(Failure) -> [T] {
         guard try peek() == .array else { throw failure("expected an array") }
-        var strings: [String] = []
+        var values: [T] = []
         try beginArray()
         while try nextElement() {
             do throws(Failure) {
-                strings.append(try readString())
+                values.append(try element(&self))
             } catch {
-                throw error.inside(.index(strings.count))
+                throw error.inside(.index(values.count))
             }
         }
-        return strings
+        return values
     }
 
     /// `value`, read for `field` of the object just read; a failure at the object's end
