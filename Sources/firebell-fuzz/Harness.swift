@@ -22,6 +22,8 @@ enum Harness: String, CaseIterable {
     case decompress
     /// `ConfigLoader.parse(yaml:)` on any text.
     case config
+    /// A `/v1/alertmanager` body through `AlertmanagerDecoder`.
+    case alertmanager
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -32,10 +34,32 @@ enum Harness: String, CaseIterable {
         case .parameterizer: Self.parameterizer(bytes)
         case .decompress: Self.decompress(bytes)
         case .config: Self.config(bytes)
+        case .alertmanager: Self.alertmanager(bytes)
         }
     }
 
     static let receivedAt = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// Decodes the same way twice, and every event it makes is one the pipeline takes:
+    /// a 32-hex id (repeats of a firing must count once), its Alertmanager fingerprint,
+    /// and a title.
+    static func alertmanager(_ bytes: [UInt8]) {
+        // (Only whether and what it decoded: Foundation words some errors about invalid
+        // text differently from one call to the next.)
+        let first = try? AlertmanagerDecoder().decode(bytes)
+        let again = try? AlertmanagerDecoder().decode(bytes)
+        guard first == again else { broken("two decodes of one body differ") }
+        guard let notification = first else { return }
+        for event in notification.firing + notification.resolved {
+            guard event.eventID.utf8.count == 32, event.eventID.utf8.allSatisfy({ $0 < 0x80 && isxdigit(Int32($0)) != 0 }) else {
+                broken("an alert's event id is not 32 hex digits", event.eventID)
+            }
+            guard event.fingerprint?.first == "alertmanager", event.fingerprint?.count == 2 else {
+                broken("an alert's event is not grouped by its fingerprint", "\(event.fingerprint ?? [])")
+            }
+            guard !event.title.isEmpty else { broken("an alert's event has no title") }
+        }
+    }
 
     /// Stops the run so libFuzzer keeps the input: the code under test broke a promise.
     static func broken(_ promise: String, _ detail: @autoclosure () -> String = "") -> Never {

@@ -27,7 +27,7 @@ struct FuzzRegressionTests {
     }
 
     @Test func everyHarnessHasSeeds() {
-        for harness in ["envelope", "sentry-event", "generic", "json", "parameterizer", "config"] {
+        for harness in ["envelope", "sentry-event", "generic", "json", "parameterizer", "config", "alertmanager"] {
             #expect(!Self.inputs(harness).filter { $0.hasPrefix("corpus/") }.isEmpty, "\(harness)")
         }
     }
@@ -96,6 +96,20 @@ struct FuzzRegressionTests {
             _ = try ConfigLoader.parse(yaml: yaml, path: "fuzz.yaml", environment: ["FUZZ": "value", "EMPTY": ""])
         } catch {
             #expect(!error.errors.isEmpty, "\(input)")
+        }
+    }
+
+    @Test(arguments: inputs("alertmanager"))
+    func alertmanagerInputDecodesOrIsRefusedWithADetail(input: String) throws {
+        let body = try Self.bytes(input)
+        #expect((try? AlertmanagerDecoder().decode(body)) == (try? AlertmanagerDecoder().decode(body)), "\(input)")
+        do {
+            let notification = try AlertmanagerDecoder().decode(try Self.bytes(input))
+            for event in notification.firing + notification.resolved {
+                #expect(event.eventID.count == 32 && event.fingerprint?.first == "alertmanager", "\(input)")
+            }
+        } catch let error as IngestError {
+            #expect(!error.message.isEmpty, "\(input)")
         }
     }
 }
