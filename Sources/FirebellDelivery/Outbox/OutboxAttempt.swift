@@ -7,7 +7,8 @@ import Metrics
 
 /// One attempt on one planned unit of claimed rows: encode with the channel's
 /// encoder and `template`, find the issue's thread, send through libcurl, and the
-/// verdict — delivered, retry at, dead, or deferred (over `channel_rate`).
+/// verdict — delivered, retry at, dead, or deferred (over `channel_rate`) — with what
+/// the answer says about the receiver (`ReceiverSignal`) for the channel's breaker.
 ///
 /// It decides nothing about slots or order (that is `OutboxScheduler`) and writes
 /// no outcome (the worker writes them in batches). Its only store access is the
@@ -22,28 +23,25 @@ struct OutboxAttempt: Sendable {
     let logger: Logger
     let metrics: any MetricsFactory
 
-    /// Attempts `unit` and counts and logs how it ended (`firebell_deliveries_total`,
-    /// `firebell_alerts_total`, `firebell_delivery_seconds`; a deferral is not an attempt).
-    func deliver(_ unit: DeliveryUnit, settings: OutboxWorker.Settings) async -> DeliveryResult {
-        let started = ContinuousClock.now
-        let result = await attempt(unit, settings: settings)
-        record(unit.entries, result, elapsed: ContinuousClock.now - started)
-        return result
+    /// How an attempt ended: the rows' result, and what it says about the receiver.
+    struct Report: Sendable, Equatable {
+        var result: DeliveryResult
+        var signal: ReceiverSignal
     }
 
     /// Encodes and sends rows as planned, with the channels of `settings`.
-    func attempt(_ unit: DeliveryUnit, settings: OutboxWorker.Settings) async -> DeliveryResult {
+    func attempt(_ unit: DeliveryUnit, settings: OutboxWorker.Settings) async -> Report {
         let entries = unit.entries
-        guard let first = entries.first else { return .delivered(status: 0) }
-        if case .deferred(_, let until) = unit { return .deferred(until: until) }
+        guard let first = entries.first else { return Report(result: .delivered(status: 0), signal: .none) }
+        if case .deferred(_, let until) = unit { return Report(result: .deferred(until: until), signal: .none) }
         let now = clock()
         let baseURL = settings.baseURL
         let template = settings.templates[first.channel]
         guard let config = settings.channels[first.channel] else {
-            return .dead(status: nil, error: "channel '\(first.channel)' is no longer in the config")
+            return Report(result: .dead(status: nil, error: "channel '\(first.channel)' is no longer in the config"), signal: .none)
         }
         guard let encoder = ChannelRegistry.encoder(for: config) else {
-            return .dead(status: nil, error: "channel type '\(config.type.rawValue)' has no encoder in this build")
+            return Report(result: .dead(status: nil, error: "channel type '\(config.type.rawValue)' has no encoder in this build"), signal: .none)
         }
         let key = entries.count == 1 ? first.idempotencyKey : "firebell-rollup-\(first.id)-\(entries.count)-\(first.channel)"
         var context = DeliveryContext(baseURL: baseURL, idempotencyKey: key, now: now)
@@ -68,24 +66,25 @@ struct OutboxAttempt: Sendable {
                 message = try encoder.encode(rollUp, context: context)
                 if let template { message = encoder.applying(template: template.render(rollUp, baseURL: baseURL), to: message) }
             case .deferred:
-                return .delivered(status: 0)
+                return Report(result: .delivered(status: 0), signal: .none)
             }
         } catch {
-            return .dead(status: nil, error: "could not encode the alert for '\(first.channel)': \(error)")
+            return Report(result: .dead(status: nil, error: "could not encode the alert for '\(first.channel)': \(error)"), signal: .none)
         }
         let attempts = entries.map(\.attempts).max() ?? 1
         switch message {
         case .console(let text):
             console(text)
-            return .delivered(status: 0)
+            return Report(result: .delivered(status: 0), signal: .alive)
         case .mail(let mail):
             do {
                 let receipt = try await curl.send(mail)
-                return policy.result(
+                let result = policy.result(
                     of: .success(.accepted), status: receipt.responseCode, attempts: attempts,
                     now: clock(), jitter: Double.random(in: 0...1))
+                return Report(result: result, signal: .alive)
             } catch {
-                return policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
+                return failed(error, attempts: attempts)
             }
         case .http(let request):
             do {
@@ -110,17 +109,50 @@ struct OutboxAttempt: Sendable {
                     // Kept before the row is marked delivered: a crash in between re-sends, never loses the thread.
                     try? await store.setThreadReference(issueID: first.issueID, channel: first.channel, reference: reference)
                 }
-                return policy.result(
-                    of: .success(verdict), status: response.status, attempts: attempts,
-                    now: clock(), jitter: Double.random(in: 0...1))
+                let answered = clock()
+                let signal = Self.signal(response, verdict, now: answered)
+                if case .refused(_, let reason) = signal {
+                    // 401/403/404 may be a one-off or a revoked token: the row waits and
+                    // tries again, and the channel parks when it comes in a row.
+                    verdict = .retryable(reason: reason, retryAfter: nil)
+                }
+                let result = policy.result(
+                    of: .success(verdict), status: response.status, attempts: attempts, now: answered, jitter: Double.random(in: 0...1))
+                return Report(result: result, signal: signal)
             } catch {
-                return policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
+                return failed(error, attempts: attempts)
             }
         }
     }
 
-    /// Every row of an attempt gets its outcome counted (and the attempt its time), and one log line.
-    private func record(_ entries: [OutboxEntry], _ result: DeliveryResult, elapsed: Duration) {
+    /// No answer (timeout, refused connection, TLS…): retryable ones count against the breaker.
+    private func failed(_ error: CurlError, attempts: Int) -> Report {
+        let result = policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
+        return Report(result: result, signal: error.isRetryable ? .failing(reason: error.description, retryAfter: nil) : .none)
+    }
+
+    /// What an answer says about the receiver: 410 gone, 401/403/404 refused, 429 nothing
+    /// (it is up), other retryable answers failing, anything else alive.
+    static func signal(_ response: HTTPResponse, _ verdict: ReceiverVerdict, now: Date) -> ReceiverSignal {
+        switch verdict {
+        case .accepted:
+            return .alive
+        case .retryable(let reason, let retryAfter):
+            if response.status == 429 { return .none }
+            return .failing(reason: reason, retryAfter: retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: now) })
+        case .rejected(let reason):
+            switch response.status {
+            case 410: return .gone(status: 410, reason: reason)
+            case 401, 403, 404: return .refused(status: response.status, reason: reason)
+            default: return .alive
+            }
+        }
+    }
+
+    /// Every row of an attempt gets its outcome counted (and the attempt its time), and one
+    /// log line. `held`: the channel's breaker or parking holds the rows for its probe —
+    /// said once, loudly, by the worker; here only at debug level.
+    func record(_ entries: [OutboxEntry], _ result: DeliveryResult, elapsed: Duration, held: Bool = false) {
         guard let first = entries.first else { return }
         let outcome: String
         switch result {
@@ -152,7 +184,11 @@ struct OutboxAttempt: Sendable {
         case .retry(let at, _, let error):
             metadata["delivery.retry_at"] = "\(Timestamps.format(at))"
             metadata["error"] = "\(error)"
-            logger.warning("alert delivery failed; will retry", metadata: metadata)
+            if held {
+                logger.debug("alert delivery failed; waits for the channel's probe", metadata: metadata)
+            } else {
+                logger.warning("alert delivery failed; will retry", metadata: metadata)
+            }
         case .dead(_, let error):
             metadata["error"] = "\(error)"
             logger.error("alert dead-lettered", metadata: metadata)
