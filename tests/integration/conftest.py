@@ -51,7 +51,7 @@ def free_port() -> int:
 class Receiver:
     """An HTTP server that records every request and answers from a script of statuses."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.requests = []
         self.script = []  # statuses (or (status, headers[, body])) to answer, in order; 200 once empty
         self.answer = None  # optional function (path, body) -> bytes for the response body
@@ -95,7 +95,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
