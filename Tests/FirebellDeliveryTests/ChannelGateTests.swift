@@ -24,8 +24,9 @@ struct ChannelGateTests {
         #expect(gate.room(free: 32, busy: 0, now: now) == 32)
         let (result, changes) = gate.finished(retrySoon, signal: failing, now: now, policy: policy)
         #expect(changes == [.opened(until: at(30), failures: 5, reason: "HTTP 503 down")])
-        guard case .retry(let until, let status, let error) = result else { Issue.record("not held: \(result)"); return }
-        #expect(until == at(30) && status == 503)
+        // Held: pending, due at once (the gate says when the channel goes), not counted as an attempt.
+        guard case .held(let until, let status, let error) = result else { Issue.record("not held: \(result)"); return }
+        #expect(until == now && status == 503)
         #expect(error.hasPrefix("circuit open after 5 failures in a row"))
         // Open: no row is attempted, not even with free slots, until the probe is due.
         #expect(gate.room(free: 32, busy: 0, now: at(29)) == 0)
@@ -54,7 +55,7 @@ struct ChannelGateTests {
             let wait = expected.removeFirst()
             let (result, _) = gate.finished(retrySoon, signal: failing, now: clock, policy: policy)
             #expect(gate.breaker == .open(until: clock.addingTimeInterval(wait)))
-            if case .retry(let until, _, _) = result { #expect(until == clock.addingTimeInterval(wait)) }
+            guard case .held = result else { Issue.record("probe not held: \(result)"); return }
             clock = clock.addingTimeInterval(wait)
         }
         _ = gate.started()
@@ -78,8 +79,8 @@ struct ChannelGateTests {
         // In flight when the breaker opened, and out of attempts: it waits for the probe instead.
         let gaveUp = DeliveryResult.dead(status: 503, error: "gave up after 20 attempts; last: HTTP 503")
         let (result, _) = gate.finished(gaveUp, signal: failing, now: at(1), policy: policy)
-        guard case .retry(let until, _, _) = result else { Issue.record("dead-lettered: \(result)"); return }
-        #expect(until == at(30))
+        guard case .held(let until, _, _) = result else { Issue.record("dead-lettered: \(result)"); return }
+        #expect(until == at(1))
     }
 
     @Test func fourTwentyNineIsNotAFailureOfTheReceiver() {
@@ -97,8 +98,8 @@ struct ChannelGateTests {
         let refused = DeliveryResult.dead(status: 410, error: "HTTP 410: gone")
         let (result, changes) = gate.finished(refused, signal: .gone(status: 410, reason: "HTTP 410: gone"), now: now, policy: policy)
         #expect(changes == [.parked(reason: "receiver answered 410 Gone (HTTP 410: gone)")])
-        guard case .retry(let until, let status, let error) = result else { Issue.record("dead-lettered: \(result)"); return }
-        #expect(until == at(300) && status == 410)
+        guard case .held(let until, let status, let error) = result else { Issue.record("dead-lettered: \(result)"); return }
+        #expect(until == now && status == 410)
         #expect(error.hasPrefix("channel parked: receiver answered 410 Gone"))
         #expect(gate.isParked)
         #expect(gate.room(free: 8, busy: 0, now: at(299)) == 0)
@@ -116,8 +117,8 @@ struct ChannelGateTests {
         #expect(gate.finished(retry, signal: unauthorized, now: now, policy: policy).changes.isEmpty)
         let (result, changes) = gate.finished(retry, signal: unauthorized, now: now, policy: policy)
         #expect(changes == [.parked(reason: "receiver answered 401 3 times in a row (HTTP 401: bad token)")])
-        if case .retry(let until, _, let error) = result {
-            #expect(until == at(300) && error.hasPrefix("channel parked: receiver answered 401 3 times in a row"))
+        if case .held(let until, _, let error) = result {
+            #expect(until == now && error.hasPrefix("channel parked: receiver answered 401 3 times in a row"))
         } else {
             Issue.record("not held: \(result)")
         }
@@ -132,8 +133,8 @@ struct ChannelGateTests {
         // Still gone: parked, next probe in five minutes; the probe row is not dead-lettered.
         let (again, changes) = gate.finished(.dead(status: 410, error: "gone"), signal: .gone(status: 410, reason: "gone"), now: at(301), policy: policy)
         #expect(changes.isEmpty && gate.isParked)
-        if case .retry(let until, _, let error) = again {
-            #expect(until == at(601) && error.contains("last probe: gone"))
+        if case .held(let until, _, let error) = again {
+            #expect(until == at(301) && error.contains("last probe: gone"))
         } else {
             Issue.record("dead-lettered: \(again)")
         }

@@ -22,15 +22,7 @@ struct OutboxFaultTests {
         let running: Task<Void, any Error>
 
         init(channel: String, perChannel: Int = 2, breaker: OutboxWorker.BreakerSettings) throws {
-            config = try ConfigLoader.parse(yaml: """
-                projects:
-                  - { id: 1, name: shop, keys: [k] }
-                channels:
-                  hook: { \(channel) }
-                routes:
-                  - when: { severity: [minor, critical] }
-                    notify: [hook]
-                """, path: "faults.yaml", environment: [:])
+            config = try Self.config(channel: channel)
             let logger = Logger(label: "faults")
             worker = OutboxWorker(
                 store: store, config: config, curl: CurlMultiLoop(logger: logger),
@@ -41,6 +33,19 @@ struct OutboxFaultTests {
         }
 
         deinit { running.cancel() }
+
+        /// One project, every issue routed to the channel `hook: { channel }`.
+        static func config(channel: String) throws -> FirebellConfig {
+            try ConfigLoader.parse(yaml: """
+                projects:
+                  - { id: 1, name: shop, keys: [k] }
+                channels:
+                  hook: { \(channel) }
+                routes:
+                  - when: { severity: [minor, critical] }
+                    notify: [hook]
+                """, path: "faults.yaml", environment: [:])
+        }
 
         /// `count` new issues, each owing one alert to `hook`, handed to the worker as a commit does.
         func owe(_ count: Int, from start: Int = 0) async throws {
@@ -198,6 +203,34 @@ struct OutboxFaultTests {
         harness.worker.update(config: harness.config)  // the operator fixed the token and reloaded
         let rows = try await harness.wait(until: Self.allDelivered(5))
         #expect(rows.filter { $0.status == .delivered }.count == 5)
+    }
+
+    @Test func aLongOutageCostsTheRowsNoneOfTheirAttempts() async throws {
+        /// nil: down (503 to everything); then these answers in turn, and 200 after them.
+        let recovery = Mutex<[Int]?>(nil)
+        let receiver = try LoopbackReceiver { _ in
+            recovery.withLock { answers in
+                guard answers != nil else { return .answer(status: 503, body: Array("down".utf8)) }
+                return answers!.isEmpty ? .answer(status: 200) : .answer(status: answers!.removeFirst())
+            }
+        }
+        defer { receiver.stop() }
+        let harness = try Harness(
+            channel: #"type: webhook, url: "\#(receiver.url("/hook"))", timeout: 2s"#, perChannel: 1,
+            breaker: .init(failuresToOpen: 2, openInterval: 0.1, maxOpenInterval: 0.1))
+        try await harness.owe(1)
+        // Probed every 0.1 s: many more requests than the row's three attempts…
+        let probed = try await harness.wait { _ in receiver.count >= 8 }
+        #expect(receiver.count >= 8)
+        // …yet the probes were the receiver's failures, not the row's: it has attempts left.
+        #expect(probed.count == 1 && probed[0].status == .pending && probed[0].attempts <= 2, "\(probed)")
+
+        // The operator changed the channel and reloaded: the breaker closes, and the receiver,
+        // back, answers one more 503 — which a row that had spent its attempts on probes would die of.
+        recovery.withLock { $0 = [503] }
+        harness.worker.update(config: try Harness.config(channel: #"type: webhook, url: "\#(receiver.url("/hook"))", timeout: 3s"#))
+        let rows = try await harness.wait(until: Self.allDelivered(1))
+        #expect(rows.first?.status == .delivered, "\(rows)")
     }
 
     @Test func aTemplatedWebhookIsSignedOverTheBodyItSends() async throws {

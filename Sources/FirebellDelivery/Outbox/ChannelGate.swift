@@ -41,8 +41,10 @@ enum ReceiverSignal: Sendable, Equatable {
 ///
 /// While open or parked, no row of the channel is attempted but the probe: rows wait,
 /// pending, nothing is dead-lettered or dropped. A row that fails while the breaker is
-/// open (it was in flight when it opened, or it is the probe) is not dead-lettered for
-/// its attempt count either: the failure is the receiver's, not the row's.
+/// open or the channel parked (it was in flight then, or it is the probe) is *held*:
+/// the failure was the receiver's, not the row's, so the attempt is not counted
+/// against its `maxAttempts`, and the row is due again at once — the gate, not the
+/// row, says when the channel is tried next.
 struct ChannelGate: Sendable, Equatable {
     /// When to open, how long to stay open, when to park.
     typealias Policy = OutboxWorker.BreakerSettings
@@ -121,8 +123,8 @@ struct ChannelGate: Sendable, Equatable {
     }
 
     /// An attempt ended with `result` and said `signal` about the receiver. Returns the
-    /// result to record (a row the gate holds back waits, pending, for the next probe)
-    /// and what changed.
+    /// result to record (a row the gate holds back is `.held`: pending, not counted as
+    /// an attempt) and what changed.
     mutating func finished(
         _ result: DeliveryResult, signal: ReceiverSignal, now: Date, policy: Policy
     ) -> (result: DeliveryResult, changes: [Change]) {
@@ -146,7 +148,7 @@ struct ChannelGate: Sendable, Equatable {
                 return (result, changes)
             case .failing(let reason, _), .refused(_, let reason), .gone(_, let reason):
                 parking?.probeAt = now.addingTimeInterval(policy.parkedProbeInterval)
-                return (hold(result, until: parking!.probeAt, error: parkedError(policy) + "; last probe: " + reason), changes)
+                return (hold(result, now: now, error: parkedError(policy) + "; last probe: " + reason), changes)
             }
         }
         switch signal {
@@ -192,12 +194,12 @@ struct ChannelGate: Sendable, Equatable {
                 reopenings += 1
             case .open(let until):
                 // In flight when the breaker opened: waits for the probe like the rest.
-                return (hold(result, until: until, error: openError(until) + "; last: " + reason), changes)
+                return (hold(result, now: now, error: openError(until) + "; last: " + reason), changes)
             }
             let until = now.addingTimeInterval(max(interval(policy), retryAfter ?? 0))
             breaker = .open(until: until)
             changes.append(.opened(until: until, failures: failures, reason: reason))
-            return (hold(result, until: until, error: openError(until) + "; last: " + reason), changes)
+            return (hold(result, now: now, error: openError(until) + "; last: " + reason), changes)
         }
     }
 
@@ -235,7 +237,7 @@ struct ChannelGate: Sendable, Equatable {
         failures = 0
         reopenings = 0
         refusals = 0
-        return (hold(result, until: probeAt, error: parkedError(policy)), [.parked(reason: reason)])
+        return (hold(result, now: now, error: parkedError(policy)), [.parked(reason: reason)])
     }
 
     /// `last_error` of a row a parked channel holds back.
@@ -247,15 +249,17 @@ struct ChannelGate: Sendable, Equatable {
         "circuit open after \(max(failures, 1)) failures in a row; next probe at \(Timestamps.format(until))"
     }
 
-    /// The row stays pending until the probe: whatever the attempt made of it (a retry
-    /// sooner, or dead after its attempts), the failure was the receiver's.
-    private func hold(_ result: DeliveryResult, until: Date, error: String) -> DeliveryResult {
+    /// The row waits, pending, for the channel: whatever the attempt made of it (a retry
+    /// later, or dead after its attempts), the failure was the receiver's, so the attempt
+    /// is not counted. It is due again at once: the gate, not the row, says when the
+    /// channel is tried next, so a successful probe or a reload lets every held row out.
+    private func hold(_ result: DeliveryResult, now: Date, error: String) -> DeliveryResult {
         let status: Int?
         switch result {
-        case .delivered, .deferred: return result
+        case .delivered, .deferred, .held: return result
         case .retry(_, let code, _), .dead(let code, _): status = code
         }
-        return .retry(at: until, status: status, error: String(error.prefix(1000)))
+        return .held(until: now, status: status, error: String(error.prefix(1000)))
     }
 
     static func duration(_ seconds: TimeInterval) -> String {

@@ -150,15 +150,16 @@ struct OutboxAttempt: Sendable {
     }
 
     /// Every row of an attempt gets its outcome counted (and the attempt its time), and one
-    /// log line. `held`: the channel's breaker or parking holds the rows for its probe —
-    /// said once, loudly, by the worker; here only at debug level.
-    func record(_ entries: [OutboxEntry], _ result: DeliveryResult, elapsed: Duration, held: Bool = false) {
+    /// log line. A held row (the channel's breaker or parking holds it for the probe) is
+    /// said once, loudly, by the worker when the channel changes; here only at debug level.
+    func record(_ entries: [OutboxEntry], _ result: DeliveryResult, elapsed: Duration) {
         guard let first = entries.first else { return }
         let outcome: String
         switch result {
         case .delivered: outcome = "delivered"
         case .retry: outcome = "retry"
         case .deferred: outcome = "deferred"
+        case .held: outcome = "held"
         case .dead: outcome = "dead"
         }
         if case .deferred = result {} else {
@@ -166,7 +167,9 @@ struct OutboxAttempt: Sendable {
                 .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             for entry in entries {
                 Counter(label: "firebell_deliveries_total", dimensions: [("channel", entry.channel), ("outcome", outcome)], factory: metrics).increment()
-                if entry.attempts == 1 {
+                // A held attempt is not counted on the row, so the row's next attempt is its
+                // first again: the alert is counted there.
+                if case .held = result {} else if entry.attempts == 1 {
                     Counter(label: "firebell_alerts_total", dimensions: [("channel", entry.channel), ("kind", entry.alert.kind.rawValue)], factory: metrics).increment()
                 }
             }
@@ -184,11 +187,10 @@ struct OutboxAttempt: Sendable {
         case .retry(let at, _, let error):
             metadata["delivery.retry_at"] = "\(Timestamps.format(at))"
             metadata["error"] = "\(error)"
-            if held {
-                logger.debug("alert delivery failed; waits for the channel's probe", metadata: metadata)
-            } else {
-                logger.warning("alert delivery failed; will retry", metadata: metadata)
-            }
+            logger.warning("alert delivery failed; will retry", metadata: metadata)
+        case .held(_, _, let error):
+            metadata["error"] = "\(error)"
+            logger.debug("alert delivery failed; waits for the channel's probe", metadata: metadata)
         case .dead(_, let error):
             metadata["error"] = "\(error)"
             logger.error("alert dead-lettered", metadata: metadata)

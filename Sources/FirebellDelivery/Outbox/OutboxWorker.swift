@@ -170,7 +170,7 @@ public final class OutboxWorker: Service, Sendable {
                 let report = await self.attempter.attempt(unit, settings: settings)
                 let now = self.clock()
                 let (result, changes) = self.schedule.withLock { ($0.finish(unit, report: report, now: now), $0.takeChanges()) }
-                self.attempter.record(unit.entries, result, elapsed: ContinuousClock.now - started, held: result != report.result)
+                self.attempter.record(unit.entries, result, elapsed: ContinuousClock.now - started)
                 self.announce(changes)
                 self.flushContinuation.yield()
                 self.wake()
