@@ -233,6 +233,34 @@ struct OutboxFaultTests {
         #expect(rows.first?.status == .delivered, "\(rows)")
     }
 
+    @Test func aRowAtItsLastAttemptIsNotLostWhileItsChannelHeadsForParking() async throws {
+        // Two 503s use up two of the row's three attempts; then the token is revoked.
+        let answered = Mutex(0)
+        let revoked = Mutex(true)
+        let receiver = try LoopbackReceiver { _ in
+            let n = answered.withLock { n in
+                n += 1
+                return n
+            }
+            if n <= 2 { return .answer(status: 503) }
+            return revoked.withLock { $0 } ? .answer(status: 401, body: Array("bad token".utf8)) : .answer(status: 200)
+        }
+        defer { receiver.stop() }
+        let harness = try Harness(
+            channel: #"type: webhook, url: "\#(receiver.url("/hook"))", timeout: 2s"#, perChannel: 1,
+            breaker: .init(refusalsToPark: 3, parkedProbeInterval: 3600))
+        try await harness.owe(1)
+        let parked = try await harness.wait { rows in rows.first?.lastError?.hasPrefix("channel parked: receiver answered 401 3 times") == true }
+        // Its third attempt was refused, and two more: the channel parked, the row still pending.
+        #expect(parked.first?.status == .pending, "\(parked)")
+        #expect(receiver.count == 5)
+
+        revoked.withLock { $0 = false }
+        harness.worker.update(config: harness.config)
+        let rows = try await harness.wait(until: Self.allDelivered(1))
+        #expect(rows.first?.status == .delivered)
+    }
+
     @Test func aTemplatedWebhookIsSignedOverTheBodyItSends() async throws {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         // The receiver does what a Standard Webhooks library does: verify, or refuse with 400.

@@ -18,6 +18,8 @@ struct OutboxAttempt: Sendable {
     let store: any Store
     let curl: CurlMultiLoop
     let policy: RetryPolicy
+    /// For `refusalsToPark`: how many more tries a refused row gets (see `judge`).
+    let breaker: OutboxWorker.BreakerSettings
     let clock: @Sendable () -> Date
     let console: @Sendable (String) -> Void
     let logger: Logger
@@ -84,7 +86,7 @@ struct OutboxAttempt: Sendable {
                     now: clock(), jitter: Double.random(in: 0...1))
                 return Report(result: result, signal: .alive)
             } catch {
-                return failed(error, attempts: attempts)
+                return Self.judge(error, attempts: attempts, policy: policy, now: clock(), jitter: Double.random(in: 0...1))
             }
         case .http(let request):
             do {
@@ -109,43 +111,74 @@ struct OutboxAttempt: Sendable {
                     // Kept before the row is marked delivered: a crash in between re-sends, never loses the thread.
                     try? await store.setThreadReference(issueID: first.issueID, channel: first.channel, reference: reference)
                 }
-                let answered = clock()
-                let signal = Self.signal(response, verdict, now: answered)
-                if case .refused(_, let reason) = signal {
-                    // 401/403/404 may be a one-off or a revoked token: the row waits and
-                    // tries again, and the channel parks when it comes in a row.
-                    verdict = .retryable(reason: reason, retryAfter: nil)
-                }
-                let result = policy.result(
-                    of: .success(verdict), status: response.status, attempts: attempts, now: answered, jitter: Double.random(in: 0...1))
-                return Report(result: result, signal: signal)
+                return Self.judge(
+                    response, verdict: verdict, attempts: attempts, policy: policy, breaker: breaker, now: clock(),
+                    jitter: Double.random(in: 0...1))
             } catch {
-                return failed(error, attempts: attempts)
+                return Self.judge(error, attempts: attempts, policy: policy, now: clock(), jitter: Double.random(in: 0...1))
             }
         }
     }
 
-    /// No answer (timeout, refused connection, TLS…): retryable ones count against the breaker.
-    private func failed(_ error: CurlError, attempts: Int) -> Report {
-        let result = policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
-        return Report(result: result, signal: error.isRetryable ? .failing(reason: error.description, retryAfter: nil) : .none)
+    /// What an HTTP answer means for the rows (the retry policy's result) and for the
+    /// receiver (the signal the channel's gate hears).
+    ///
+    /// 401, 403 and 404 are not dead-lettered at once: they may be a one-off or a revoked
+    /// token, so the row tries again and the channel parks when they come
+    /// `refusalsToPark` times in a row. A row already at its last attempt gets that many
+    /// more, so it cannot die of refusals its channel was about to park for; a row the
+    /// receiver refuses while taking the channel's other alerts dies after them.
+    static func judge(
+        _ response: HTTPResponse, verdict: ReceiverVerdict, attempts: Int, policy: RetryPolicy,
+        breaker: OutboxWorker.BreakerSettings, now: Date, jitter: Double
+    ) -> Report {
+        let signal = signal(response, verdict, now: now, maxRetryAfter: policy.maxRetryAfter)
+        var verdict = verdict
+        var policy = policy
+        if case .refused(_, let reason) = signal {
+            verdict = .retryable(reason: reason, retryAfter: nil)
+            policy.maxAttempts += breaker.refusalsToPark
+        }
+        let result = policy.result(of: .success(verdict), status: response.status, attempts: attempts, now: now, jitter: jitter)
+        return Report(result: result, signal: signal)
+    }
+
+    /// No answer at all (timeout, refused connection, TLS…): the retry policy's result,
+    /// and whether it means the receiver is unhealthy.
+    static func judge(_ error: CurlError, attempts: Int, policy: RetryPolicy, now: Date, jitter: Double) -> Report {
+        let result = policy.result(of: .failure(error), status: nil, attempts: attempts, now: now, jitter: jitter)
+        return Report(result: result, signal: signal(error))
     }
 
     /// What an answer says about the receiver: 410 gone, 401/403/404 refused, 429 nothing
-    /// (it is up), other retryable answers failing, anything else alive.
-    static func signal(_ response: HTTPResponse, _ verdict: ReceiverVerdict, now: Date) -> ReceiverSignal {
+    /// (it is up), other retryable answers (5xx, 408, 425) failing, anything else alive.
+    /// A `Retry-After` counts for the breaker only as far as the retry policy honours one.
+    static func signal(_ response: HTTPResponse, _ verdict: ReceiverVerdict, now: Date, maxRetryAfter: TimeInterval) -> ReceiverSignal {
         switch verdict {
         case .accepted:
             return .alive
         case .retryable(let reason, let retryAfter):
             if response.status == 429 { return .none }
-            return .failing(reason: reason, retryAfter: retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: now) })
+            let wait = retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: now) }.map { min($0, maxRetryAfter) }
+            return .failing(reason: reason, retryAfter: wait)
         case .rejected(let reason):
             switch response.status {
             case 410: return .gone(status: 410, reason: reason)
             case 401, 403, 404: return .refused(status: response.status, reason: reason)
             default: return .alive
             }
+        }
+    }
+
+    /// Timeouts, refused connections, unresolved names and broken transfers mean the
+    /// receiver is unhealthy. TLS and request errors are the channel's config; SMTP's
+    /// refusals are the mail's; a cancelled transfer is our own shutdown.
+    static func signal(_ error: CurlError) -> ReceiverSignal {
+        switch error.kind {
+        case .timeout, .connect, .resolve, .send, .receive, .other:
+            .failing(reason: error.description, retryAfter: nil)
+        case .tls, .badRequest, .authentication, .rejected, .cancelled:
+            .none
         }
     }
 

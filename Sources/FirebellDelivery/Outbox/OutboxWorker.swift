@@ -48,7 +48,8 @@ public final class OutboxWorker: Service, Sendable {
     ) {
         self.store = store
         self.attempter = OutboxAttempt(
-            store: store, curl: curl, policy: policy, clock: clock, console: console, logger: logger, metrics: metrics)
+            store: store, curl: curl, policy: policy, breaker: breaker, clock: clock, console: console, logger: logger,
+            metrics: metrics)
         let scheduler = OutboxScheduler(
             settings: Settings(config: config), maxInFlight: maxInFlight, maxInFlightPerChannel: maxInFlightPerChannel,
             gatePolicy: breaker)
