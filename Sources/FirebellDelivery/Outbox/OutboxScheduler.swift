@@ -19,9 +19,9 @@ import Foundation
 /// each answer says about the receiver (`finish`), the gate decides.
 ///
 /// ```
-///  hand(rows) ──► handed ──► admitHanded ──► units to start ──► finish(unit, result) ──► finished ──► takeFinished
-///                               │   (fit the slots;              (frees its slot)           (written in one batch)
-///                               ▼    plan channel_rate)
+///  hand(rows) ──► handed ──► admitHanded ──► units to start ──► finish(unit, report) ──► finished ──► takeFinished
+///                               │   (fit the slots and gates;    (frees its slot; the       (written in one batch)
+///                               ▼    plan channel_rate)           gate may hold the rows)
 ///                           ids to give back
 ///  tick() ──► nextClaim: limit + room (unknown channels too on a tick) ──► start(claimed) ──► units to start
 ///                          (gated channels: none, or one probe)                   + ids to give back

@@ -61,7 +61,7 @@ public final class OutboxWorker: Service, Sendable {
         self.pollInterval = pollInterval
         (flushes, flushContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (wakeups, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        showGates(scheduler.gates)
+        for (channel, gate) in scheduler.gates { show(gate, of: channel) }
     }
 
     /// Looks for due rows now (called after a commit that owes alerts).
@@ -89,14 +89,21 @@ public final class OutboxWorker: Service, Sendable {
     }
 
     /// Uses the channels of a reloaded config for later attempts.
+    /// Parked channels unpark, and a channel whose config changed starts closed.
     public func update(config: FirebellConfig) {
         let settings = Settings(config: config)
-        let (changes, gates) = schedule.withLock { scheduler in
+        let changes = schedule.withLock { scheduler in
+            let before = Set(scheduler.gates.keys)
             scheduler.update(settings: settings)
-            return (scheduler.takeChanges(), scheduler.gates)
+            // Label values only from the config in force: a channel gone from it leaves /metrics.
+            for channel in before.subtracting(scheduler.gates.keys) {
+                Gauge(label: Self.parkedGauge, dimensions: [("channel", channel)], factory: metrics).destroy()
+                Gauge(label: Self.breakerGauge, dimensions: [("channel", channel)], factory: metrics).destroy()
+            }
+            for (channel, gate) in scheduler.gates { show(gate, of: channel) }
+            return scheduler.takeChanges()
         }
         announce(changes)
-        showGates(gates)
     }
 
     public func run() async throws {
@@ -131,7 +138,7 @@ public final class OutboxWorker: Service, Sendable {
     /// slots still free.
     private func claimAndStart(in group: inout DiscardingTaskGroup) async {
         let now = clock()
-        let (admission, settings, changes) = schedule.withLock { ($0.admitHanded(now: now), $0.settings, $0.takeChanges()) }
+        let (admission, settings, changes) = schedule.withLock { ($0.admitHanded(now: now), $0.settings, takeChanges(&$0)) }
         announce(changes)
         start(admission.start, settings: settings, in: &group)
         if !admission.back.isEmpty { await giveBack(admission.back) }
@@ -146,7 +153,7 @@ public final class OutboxWorker: Service, Sendable {
         }
         guard !claimed.isEmpty else { return }
         let later = clock()
-        let (started, current, more) = schedule.withLock { ($0.start(claimed, now: later), $0.settings, $0.takeChanges()) }
+        let (started, current, more) = schedule.withLock { ($0.start(claimed, now: later), $0.settings, takeChanges(&$0)) }
         announce(more)
         start(started.start, settings: current, in: &group)
         if !started.back.isEmpty { await giveBack(started.back) }
@@ -170,7 +177,7 @@ public final class OutboxWorker: Service, Sendable {
                 let started = ContinuousClock.now
                 let report = await self.attempter.attempt(unit, settings: settings)
                 let now = self.clock()
-                let (result, changes) = self.schedule.withLock { ($0.finish(unit, report: report, now: now), $0.takeChanges()) }
+                let (result, changes) = self.schedule.withLock { ($0.finish(unit, report: report, now: now), self.takeChanges(&$0)) }
                 self.attempter.record(unit.entries, result, elapsed: ContinuousClock.now - started)
                 self.announce(changes)
                 self.flushContinuation.yield()
@@ -179,8 +186,29 @@ public final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// One log line per change of a channel's gate (parking is an error: someone must act),
-    /// and the gauges.
+    static let breakerGauge = "firebell_channel_breaker_state"
+    static let parkedGauge = "firebell_channel_parked"
+
+    /// The gate changes since the last call, with the gauges of the channels they concern
+    /// set to the gates' state — under the schedule's lock, so two attempts finishing
+    /// together cannot leave a gauge at the older state. The log lines come after.
+    private func takeChanges(_ scheduler: inout OutboxScheduler) -> [(channel: String, change: ChannelGate.Change)] {
+        let changes = scheduler.takeChanges()
+        for channel in Set(changes.map(\.channel)) {
+            if let gate = scheduler.gates[channel] { show(gate, of: channel) }
+        }
+        return changes
+    }
+
+    /// A channel's two gauges: `firebell_channel_breaker_state` (0 closed, 1 half-open,
+    /// 2 open) and `firebell_channel_parked` (0 or 1).
+    private func show(_ gate: ChannelGate, of channel: String) {
+        Gauge(label: Self.breakerGauge, dimensions: [("channel", channel)], factory: metrics).record(gate.breaker.gauge)
+        Gauge(label: Self.parkedGauge, dimensions: [("channel", channel)], factory: metrics).record(gate.isParked ? 1 : 0)
+    }
+
+    /// One log line per change of a channel's gate — not per row. Parking is an error:
+    /// someone must act.
     private func announce(_ changes: [(channel: String, change: ChannelGate.Change)]) {
         for (channel, change) in changes {
             let metadata: Logger.Metadata = ["delivery.channel": "\(channel)"]
@@ -189,30 +217,21 @@ public final class OutboxWorker: Service, Sendable {
                 logger.error(
                     "channel parked: \(reason); its alerts wait in the outbox (pending), probed every \(ChannelGate.duration(breaker.parkedProbeInterval)); fix the channel and reload the config to send them now",
                     metadata: metadata)
-                Gauge(label: "firebell_channel_parked", dimensions: [("channel", channel)], factory: metrics).record(1)
             case .unparked(let why):
                 logger.notice("channel unparked: \(why); its waiting alerts go out", metadata: metadata)
-                Gauge(label: "firebell_channel_parked", dimensions: [("channel", channel)], factory: metrics).record(0)
             case .opened(let until, let failures, let reason):
                 logger.warning(
-                    "circuit breaker open: \(failures) failed attempts in a row; no attempts until a probe at \(Timestamps.format(until))",
+                    "circuit breaker open: \(failures) failed attempts in a row; its alerts wait in the outbox (pending) for a probe at \(Timestamps.format(until))",
                     metadata: metadata.merging(["error": "\(reason)"]) { $1 })
-                Gauge(label: "firebell_channel_breaker_state", dimensions: [("channel", channel)], factory: metrics).record(2)
+            case .reopened(let until, let reason):
+                logger.info(
+                    "circuit breaker probe failed; open until the next probe at \(Timestamps.format(until))",
+                    metadata: metadata.merging(["error": "\(reason)"]) { $1 })
             case .halfOpened:
                 logger.debug("circuit breaker half-open: probing", metadata: metadata)
-                Gauge(label: "firebell_channel_breaker_state", dimensions: [("channel", channel)], factory: metrics).record(1)
             case .closed:
                 logger.notice("circuit breaker closed: the receiver answered", metadata: metadata)
-                Gauge(label: "firebell_channel_breaker_state", dimensions: [("channel", channel)], factory: metrics).record(0)
             }
-        }
-    }
-
-    /// Every configured channel's gauges, so they are in `/metrics` before anything happens.
-    private func showGates(_ gates: [String: ChannelGate]) {
-        for (channel, gate) in gates {
-            Gauge(label: "firebell_channel_parked", dimensions: [("channel", channel)], factory: metrics).record(gate.isParked ? 1 : 0)
-            Gauge(label: "firebell_channel_breaker_state", dimensions: [("channel", channel)], factory: metrics).record(gate.breaker.gauge)
         }
     }
 
