@@ -72,4 +72,13 @@ struct ReceiverSignalTests {
             #expect(OutboxAttempt.signal(CurlError(code: 42, message: "no", kind: kind)) == .none)
         }
     }
+
+    @Test func testTimingsComeOnlyFromTheTestVariableAndABadOneIsRefused() {
+        let short = OutboxWorker.BreakerSettings(testOverrides: "open=500ms, max_open=2s,parked_probe=1s,failures=2,refusals=4")
+        #expect(short == OutboxWorker.BreakerSettings(
+            failuresToOpen: 2, openInterval: 0.5, maxOpenInterval: 2, refusalsToPark: 4, parkedProbeInterval: 1))
+        #expect(OutboxWorker.BreakerSettings(testOverrides: "open=soon") == nil)
+        #expect(OutboxWorker.BreakerSettings(testOverrides: "opened=1s") == nil)
+        #expect(OutboxWorker.BreakerSettings(testOverrides: "failures=0") == nil)
+    }
 }

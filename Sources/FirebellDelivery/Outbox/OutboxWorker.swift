@@ -44,8 +44,9 @@ public final class OutboxWorker: Service, Sendable {
         metrics: any MetricsFactory = MetricsSystem.factory,
         clock: @escaping @Sendable () -> Date = { Date() },
         console: @escaping @Sendable (String) -> Void = ConsoleOutput.write,
-        breaker: BreakerSettings = BreakerSettings()
+        breaker: BreakerSettings? = nil
     ) {
+        let breaker = breaker ?? BreakerSettings.inForce(logger: logger)
         self.store = store
         self.attempter = OutboxAttempt(
             store: store, curl: curl, policy: policy, breaker: breaker, clock: clock, console: console, logger: logger,
