@@ -130,8 +130,9 @@ def receiver():
 class Daemon:
     """`firebell serve` on a free port with a config written for the test."""
 
-    def __init__(self, workdir: Path, config_text: str):
+    def __init__(self, workdir: Path, config_text: str, env=None):
         self.workdir = workdir
+        self.env = env
         self.port = free_port()
         self.config_path = workdir / "firebell.yaml"
         self.config_path.write_text(config_text.replace("{PORT}", str(self.port)).replace("{DIR}", str(workdir)))
@@ -147,6 +148,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--config", str(self.config_path)],
             cwd=self.workdir,
+            env={**os.environ, **self.env} if self.env else None,
             stdout=open(self.stdout_path, "wb"),
             stderr=open(self.stderr_path, "wb"),
         )
@@ -185,8 +187,9 @@ class Daemon:
 def daemon_factory(tmp_path):
     daemons = []
 
-    def make(config_text):
-        d = Daemon(tmp_path, config_text)
+    def make(config_text, env=None):
+        """`env`: extra environment variables for the daemon (e.g. a test-only knob)."""
+        d = Daemon(tmp_path, config_text, env)
         daemons.append(d)
         return d
 
