@@ -159,7 +159,7 @@ struct OutboxScheduler: Sendable {
 
     /// Plans rows a claim took within its room, per channel (`channel_rate` roll-ups,
     /// digests), and takes a slot for each unit; the caller starts them. Rows of a
-    /// channel whose gate closed since the claim (or beyond its one probe) go back.
+    /// channel that opened or parked since the claim, or beyond its one probe, go back.
     mutating func start(_ claimed: [OutboxEntry], now: Date) -> Admission {
         let rate = settings.channelRate
         var admission = Admission()
