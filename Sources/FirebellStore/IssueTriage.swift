@@ -39,6 +39,12 @@ extension OutboxEntry {
             self.status = .pending
             nextAttemptAt = until
             attempts = max(0, attempts - 1)
+        case .held(let until, let status, let error):
+            self.status = .pending
+            nextAttemptAt = until
+            attempts = max(0, attempts - 1)
+            lastStatus = status
+            lastError = error
         case .dead(let status, let error):
             self.status = .dead
             finishedAt = now

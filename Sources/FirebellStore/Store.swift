@@ -175,6 +175,10 @@ public enum DeliveryResult: Sendable, Equatable {
     /// Not an attempt: the channel is over its `channel_rate`; the row waits until `until`
     /// and then goes out in a roll-up.
     case deferred(until: Date)
+    /// Not counted as an attempt either: the channel's circuit breaker or parking holds
+    /// the row (the failure was the receiver's, not the row's). It waits, pending, from
+    /// `until`, with the reason in `last_error`.
+    case held(until: Date, status: Int?, error: String)
     /// Never try again by itself (`firebell deliveries retry` can); the receiver's answer is kept.
     case dead(status: Int?, error: String)
 }

@@ -59,7 +59,7 @@ struct OutboxSchedulerTests {
         #expect(names(admission.back, of: handed) == ["a3", "b2"])
         #expect(scheduler.inFlight == 3 && scheduler.busy == ["a": 2, "b": 1])
         // No slot left: no claim of the worker's own either.
-        #expect(scheduler.nextClaim() == nil)
+        #expect(scheduler.nextClaim(now: now) == nil)
         // Handed rows are decided on once.
         #expect(scheduler.admitHanded(now: now).start.isEmpty)
     }
@@ -77,9 +77,9 @@ struct OutboxSchedulerTests {
     @Test func aFinishedUnitFreesItsSlotAndLeavesItsOutcomeToBeWritten() throws {
         var scheduler = try makeScheduler(maxInFlight: 2, perChannel: 1)
         let admission = scheduler.admit(rows("a1", "b1"), now: now)
-        #expect(scheduler.nextClaim() == nil)
-        scheduler.finish(admission.start[0], result: .delivered(status: 200))
-        let next = scheduler.nextClaim()
+        #expect(scheduler.nextClaim(now: now) == nil)
+        scheduler.finish(admission.start[0], report: .init(result: .delivered(status: 200), signal: .alive), now: now)
+        let next = scheduler.nextClaim(now: now)
         let claim = try #require(next)
         // One slot in all, and it is channel a's: b's one slot is in use.
         #expect(claim.limit == 1)
@@ -120,13 +120,13 @@ struct OutboxSchedulerTests {
 
     @Test func theWorkersOwnClaimLooksForGoneChannelsOnlyAfterAPollTick() throws {
         var scheduler = try makeScheduler(maxInFlight: 2, perChannel: 32)
-        #expect(scheduler.nextClaim()?.room.others == 2)  // the first claim after start
-        #expect(scheduler.nextClaim()?.room.others == 0)
+        #expect(scheduler.nextClaim(now: now)?.room.others == 2)  // the first claim after start
+        #expect(scheduler.nextClaim(now: now)?.room.others == 0)
         scheduler.tick()
         _ = scheduler.admit(rows("a1", "a2"), now: now)
         // No free slot: the tick is kept for the claim that can use it.
-        #expect(scheduler.nextClaim() == nil)
-        scheduler.finish(.single(rows("a1")[0]), result: .delivered(status: 0))
-        #expect(scheduler.nextClaim()?.room == ChannelRoom(perChannel: ["a": 1, "b": 1], others: 1))
+        #expect(scheduler.nextClaim(now: now) == nil)
+        scheduler.finish(.single(rows("a1")[0]), report: .init(result: .delivered(status: 0), signal: .alive), now: now)
+        #expect(scheduler.nextClaim(now: now)?.room == ChannelRoom(perChannel: ["a": 1, "b": 1], others: 1))
     }
 }

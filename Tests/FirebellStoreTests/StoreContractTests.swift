@@ -236,6 +236,23 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aHeldRowWaitsPendingWithItsReasonAndItsAttemptIsNotCounted(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a")], processor: processor)
+            let claimed = try #require(try await store.claimDeliveries(now: t0, limit: 1, lease: 60).first)
+            #expect(claimed.attempts == 1)
+            try await store.finishDeliveries(
+                [(claimed, .held(until: t0.addingTimeInterval(1), status: 503, error: "circuit open after 5 failures in a row"))],
+                at: t0.addingTimeInterval(1))
+            let held = try #require(try await store.deliveries(status: .pending, limit: 10).first { $0.id == claimed.id })
+            #expect(held.attempts == 0)  // the receiver's failure, not the row's
+            #expect(held.lastError == "circuit open after 5 failures in a row" && held.lastStatus == 503)
+            let again = try await store.claimDeliveries(now: t0.addingTimeInterval(1), limit: 10, lease: 60)
+            #expect(again.first { $0.id == claimed.id }?.attempts == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func deliveryOutcomesAreRecorded(_ backend: Backend) async throws {
         try await with(backend) { store in
             _ = try await store.ingest([item("a"), item("b", fingerprint: "2", at: 1), item("c", fingerprint: "3", at: 2)], processor: processor)

@@ -58,7 +58,7 @@ def free_port() -> int:
 class Receiver:
     """An HTTP server that records every request and answers from a script of statuses."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.requests = []
         self.script = []  # statuses (or (status, headers[, body])) to answer, in order; 200 once empty
         self.answer = None  # optional function (path, body) -> bytes for the response body
@@ -102,7 +102,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -137,8 +137,9 @@ def receiver():
 class Daemon:
     """`firebell serve` on a free port with a config written for the test."""
 
-    def __init__(self, workdir: Path, config_text: str):
+    def __init__(self, workdir: Path, config_text: str, env=None):
         self.workdir = workdir
+        self.env = env
         self.port = free_port()
         self.config_path = workdir / "firebell.yaml"
         self.config_path.write_text(config_text.replace("{PORT}", str(self.port)).replace("{DIR}", str(workdir)))
@@ -154,6 +155,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--config", str(self.config_path)],
             cwd=self.workdir,
+            env={**os.environ, **self.env} if self.env else None,
             stdout=open(self.stdout_path, "wb"),
             stderr=open(self.stderr_path, "wb"),
         )
@@ -192,8 +194,9 @@ class Daemon:
 def daemon_factory(tmp_path):
     daemons = []
 
-    def make(config_text):
-        d = Daemon(tmp_path, config_text)
+    def make(config_text, env=None):
+        """`env`: extra environment variables for the daemon (e.g. a test-only knob)."""
+        d = Daemon(tmp_path, config_text, env)
         daemons.append(d)
         return d
 

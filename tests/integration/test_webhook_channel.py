@@ -18,8 +18,9 @@ def sign(secret, msg_id, timestamp, body: bytes):
     return "v1," + base64.b64encode(mac).decode()
 
 
-def config(receiver, signing_secret=None):
+def config(receiver, signing_secret=None, template=None):
     project_secret = f"\n    signing_secret: \"{signing_secret}\"" if signing_secret else ""
+    channel_template = f", template: '{template}'" if template else ""
     return f"""
 server:
   listen: 127.0.0.1:{{PORT}}
@@ -30,7 +31,7 @@ projects:
     name: shop
     keys: [{KEY}]{project_secret}
 channels:
-  audit: {{ type: webhook, url: "{receiver.url}/audit", secret: "{SECRET}" }}
+  audit: {{ type: webhook, url: "{receiver.url}/audit", secret: "{SECRET}"{channel_template} }}
 routes:
   - when: {{ severity: [minor, critical] }}
     notify: [audit]
@@ -50,6 +51,17 @@ def test_webhook_delivery_is_signed_and_verifiable(daemon_factory, receiver):
     assert payload["type"] == "issue.new"
     assert payload["data"]["title"] == "disk full on db-1"
     assert payload["data"]["project"] == "shop"
+
+
+def test_a_templated_webhook_is_signed_over_the_body_it_sends(daemon_factory, receiver):
+    daemon = daemon_factory(config(receiver, template='{"text": "{{{json.title}}}"}')).start()
+    status, _, _ = post(daemon.url + "/v1/events", {"message": "disk full on db-1", "environment": "production"})
+    assert status == 200
+    request = receiver.wait_for(1)[0]
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    assert json.loads(request["body"]) == {"text": "disk full on db-1"}
+    expected = sign(SECRET, headers["webhook-id"], headers["webhook-timestamp"], request["body"])
+    assert expected in headers["webhook-signature"].split(" ")
 
 
 def test_project_with_signing_secret_refuses_unsigned_and_badly_signed(daemon_factory, receiver):

@@ -7,7 +7,8 @@ import Metrics
 
 /// One attempt on one planned unit of claimed rows: encode with the channel's
 /// encoder and `template`, find the issue's thread, send through libcurl, and the
-/// verdict — delivered, retry at, dead, or deferred (over `channel_rate`).
+/// verdict — delivered, retry at, dead, or deferred (over `channel_rate`) — with what
+/// the answer says about the receiver (`ReceiverSignal`) for the channel's breaker.
 ///
 /// It decides nothing about slots or order (that is `OutboxScheduler`) and writes
 /// no outcome (the worker writes them in batches). Its only store access is the
@@ -17,33 +18,32 @@ struct OutboxAttempt: Sendable {
     let store: any Store
     let curl: CurlMultiLoop
     let policy: RetryPolicy
+    /// For `refusalsToPark`: how many more tries a refused row gets (see `judge`).
+    let breaker: OutboxWorker.BreakerSettings
     let clock: @Sendable () -> Date
     let console: @Sendable (String) -> Void
     let logger: Logger
     let metrics: any MetricsFactory
 
-    /// Attempts `unit` and counts and logs how it ended (`firebell_deliveries_total`,
-    /// `firebell_alerts_total`, `firebell_delivery_seconds`; a deferral is not an attempt).
-    func deliver(_ unit: DeliveryUnit, settings: OutboxWorker.Settings) async -> DeliveryResult {
-        let started = ContinuousClock.now
-        let result = await attempt(unit, settings: settings)
-        record(unit.entries, result, elapsed: ContinuousClock.now - started)
-        return result
+    /// How an attempt ended: the rows' result, and what it says about the receiver.
+    struct Report: Sendable, Equatable {
+        var result: DeliveryResult
+        var signal: ReceiverSignal
     }
 
     /// Encodes and sends rows as planned, with the channels of `settings`.
-    func attempt(_ unit: DeliveryUnit, settings: OutboxWorker.Settings) async -> DeliveryResult {
+    func attempt(_ unit: DeliveryUnit, settings: OutboxWorker.Settings) async -> Report {
         let entries = unit.entries
-        guard let first = entries.first else { return .delivered(status: 0) }
-        if case .deferred(_, let until) = unit { return .deferred(until: until) }
+        guard let first = entries.first else { return Report(result: .delivered(status: 0), signal: .none) }
+        if case .deferred(_, let until) = unit { return Report(result: .deferred(until: until), signal: .none) }
         let now = clock()
         let baseURL = settings.baseURL
         let template = settings.templates[first.channel]
         guard let config = settings.channels[first.channel] else {
-            return .dead(status: nil, error: "channel '\(first.channel)' is no longer in the config")
+            return Report(result: .dead(status: nil, error: "channel '\(first.channel)' is no longer in the config"), signal: .none)
         }
         guard let encoder = ChannelRegistry.encoder(for: config) else {
-            return .dead(status: nil, error: "channel type '\(config.type.rawValue)' has no encoder in this build")
+            return Report(result: .dead(status: nil, error: "channel type '\(config.type.rawValue)' has no encoder in this build"), signal: .none)
         }
         let key = entries.count == 1 ? first.idempotencyKey : "firebell-rollup-\(first.id)-\(entries.count)-\(first.channel)"
         var context = DeliveryContext(baseURL: baseURL, idempotencyKey: key, now: now)
@@ -68,24 +68,25 @@ struct OutboxAttempt: Sendable {
                 message = try encoder.encode(rollUp, context: context)
                 if let template { message = encoder.applying(template: template.render(rollUp, baseURL: baseURL), to: message) }
             case .deferred:
-                return .delivered(status: 0)
+                return Report(result: .delivered(status: 0), signal: .none)
             }
         } catch {
-            return .dead(status: nil, error: "could not encode the alert for '\(first.channel)': \(error)")
+            return Report(result: .dead(status: nil, error: "could not encode the alert for '\(first.channel)': \(error)"), signal: .none)
         }
         let attempts = entries.map(\.attempts).max() ?? 1
         switch message {
         case .console(let text):
             console(text)
-            return .delivered(status: 0)
+            return Report(result: .delivered(status: 0), signal: .alive)
         case .mail(let mail):
             do {
                 let receipt = try await curl.send(mail)
-                return policy.result(
+                let result = policy.result(
                     of: .success(.accepted), status: receipt.responseCode, attempts: attempts,
                     now: clock(), jitter: Double.random(in: 0...1))
+                return Report(result: result, signal: .alive)
             } catch {
-                return policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
+                return Self.judge(error, attempts: attempts, policy: policy, now: clock(), jitter: Double.random(in: 0...1))
             }
         case .http(let request):
             do {
@@ -110,23 +111,88 @@ struct OutboxAttempt: Sendable {
                     // Kept before the row is marked delivered: a crash in between re-sends, never loses the thread.
                     try? await store.setThreadReference(issueID: first.issueID, channel: first.channel, reference: reference)
                 }
-                return policy.result(
-                    of: .success(verdict), status: response.status, attempts: attempts,
-                    now: clock(), jitter: Double.random(in: 0...1))
+                return Self.judge(
+                    response, verdict: verdict, attempts: attempts, policy: policy, breaker: breaker, now: clock(),
+                    jitter: Double.random(in: 0...1))
             } catch {
-                return policy.result(of: .failure(error), status: nil, attempts: attempts, now: clock(), jitter: Double.random(in: 0...1))
+                return Self.judge(error, attempts: attempts, policy: policy, now: clock(), jitter: Double.random(in: 0...1))
             }
         }
     }
 
-    /// Every row of an attempt gets its outcome counted (and the attempt its time), and one log line.
-    private func record(_ entries: [OutboxEntry], _ result: DeliveryResult, elapsed: Duration) {
+    /// What an HTTP answer means for the rows (the retry policy's result) and for the
+    /// receiver (the signal the channel's gate hears).
+    ///
+    /// 401, 403 and 404 are not dead-lettered at once: they may be a one-off or a revoked
+    /// token, so the row tries again and the channel parks when they come
+    /// `refusalsToPark` times in a row. A row already at its last attempt gets that many
+    /// more, so it cannot die of refusals its channel was about to park for; a row the
+    /// receiver refuses while taking the channel's other alerts dies after them.
+    static func judge(
+        _ response: HTTPResponse, verdict: ReceiverVerdict, attempts: Int, policy: RetryPolicy,
+        breaker: OutboxWorker.BreakerSettings, now: Date, jitter: Double
+    ) -> Report {
+        let signal = signal(response, verdict, now: now, maxRetryAfter: policy.maxRetryAfter)
+        var verdict = verdict
+        var policy = policy
+        if case .refused(_, let reason) = signal {
+            verdict = .retryable(reason: reason, retryAfter: nil)
+            policy.maxAttempts += breaker.refusalsToPark
+        }
+        let result = policy.result(of: .success(verdict), status: response.status, attempts: attempts, now: now, jitter: jitter)
+        return Report(result: result, signal: signal)
+    }
+
+    /// No answer at all (timeout, refused connection, TLS…): the retry policy's result,
+    /// and whether it means the receiver is unhealthy.
+    static func judge(_ error: CurlError, attempts: Int, policy: RetryPolicy, now: Date, jitter: Double) -> Report {
+        let result = policy.result(of: .failure(error), status: nil, attempts: attempts, now: now, jitter: jitter)
+        return Report(result: result, signal: signal(error))
+    }
+
+    /// What an answer says about the receiver: 410 gone, 401/403/404 refused, 429 nothing
+    /// (it is up), other retryable answers (5xx, 408, 425) failing, anything else alive.
+    /// A `Retry-After` counts for the breaker only as far as the retry policy honours one.
+    static func signal(_ response: HTTPResponse, _ verdict: ReceiverVerdict, now: Date, maxRetryAfter: TimeInterval) -> ReceiverSignal {
+        switch verdict {
+        case .accepted:
+            return .alive
+        case .retryable(let reason, let retryAfter):
+            if response.status == 429 { return .none }
+            let wait = retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: now) }.map { min($0, maxRetryAfter) }
+            return .failing(reason: reason, retryAfter: wait)
+        case .rejected(let reason):
+            switch response.status {
+            case 410: return .gone(status: 410, reason: reason)
+            case 401, 403, 404: return .refused(status: response.status, reason: reason)
+            default: return .alive
+            }
+        }
+    }
+
+    /// Timeouts, refused connections, unresolved names and broken transfers mean the
+    /// receiver is unhealthy. TLS and request errors are the channel's config; SMTP's
+    /// refusals are the mail's; a cancelled transfer is our own shutdown.
+    static func signal(_ error: CurlError) -> ReceiverSignal {
+        switch error.kind {
+        case .timeout, .connect, .resolve, .send, .receive, .other:
+            .failing(reason: error.description, retryAfter: nil)
+        case .tls, .badRequest, .authentication, .rejected, .cancelled:
+            .none
+        }
+    }
+
+    /// Every row of an attempt gets its outcome counted (and the attempt its time), and one
+    /// log line. A held row (the channel's breaker or parking holds it for the probe) is
+    /// said once, loudly, by the worker when the channel changes; here only at debug level.
+    func record(_ entries: [OutboxEntry], _ result: DeliveryResult, elapsed: Duration) {
         guard let first = entries.first else { return }
         let outcome: String
         switch result {
         case .delivered: outcome = "delivered"
         case .retry: outcome = "retry"
         case .deferred: outcome = "deferred"
+        case .held: outcome = "held"
         case .dead: outcome = "dead"
         }
         if case .deferred = result {} else {
@@ -134,7 +200,9 @@ struct OutboxAttempt: Sendable {
                 .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             for entry in entries {
                 Counter(label: "firebell_deliveries_total", dimensions: [("channel", entry.channel), ("outcome", outcome)], factory: metrics).increment()
-                if entry.attempts == 1 {
+                // A held attempt is not counted on the row, so the row's next attempt is its
+                // first again: the alert is counted there.
+                if case .held = result {} else if entry.attempts == 1 {
                     Counter(label: "firebell_alerts_total", dimensions: [("channel", entry.channel), ("kind", entry.alert.kind.rawValue)], factory: metrics).increment()
                 }
             }
@@ -153,6 +221,9 @@ struct OutboxAttempt: Sendable {
             metadata["delivery.retry_at"] = "\(Timestamps.format(at))"
             metadata["error"] = "\(error)"
             logger.warning("alert delivery failed; will retry", metadata: metadata)
+        case .held(_, _, let error):
+            metadata["error"] = "\(error)"
+            logger.debug("alert delivery failed; waits for the channel's probe", metadata: metadata)
         case .dead(_, let error):
             metadata["error"] = "\(error)"
             logger.error("alert dead-lettered", metadata: metadata)

@@ -13,12 +13,18 @@ import Foundation
 /// channel may take all free slots instead: what is over its rate becomes one
 /// roll-up, one slot.
 ///
+/// It also keeps each configured channel's `ChannelGate` — its circuit breaker and
+/// parking: a channel whose breaker is open, or that is parked, gets no slot but one
+/// probe per interval; its rows wait, pending, in the outbox. The attempt reports what
+/// each answer says about the receiver (`finish`), the gate decides.
+///
 /// ```
-///  hand(rows) ──► handed ──► admitHanded ──► units to start ──► finish(unit, result) ──► finished ──► takeFinished
-///                               │   (fit the slots;              (frees its slot)           (written in one batch)
-///                               ▼    plan channel_rate)
+///  hand(rows) ──► handed ──► admitHanded ──► units to start ──► finish(unit, report) ──► finished ──► takeFinished
+///                               │   (fit the slots and gates;    (frees its slot; the       (written in one batch)
+///                               ▼    plan channel_rate)           gate may hold the rows)
 ///                           ids to give back
 ///  tick() ──► nextClaim: limit + room (unknown channels too on a tick) ──► start(claimed) ──► units to start
+///                          (gated channels: none, or one probe)                   + ids to give back
 /// ```
 struct OutboxScheduler: Sendable {
     /// Units (a roll-up is one) in flight at most, in all and per channel.
@@ -39,11 +45,21 @@ struct OutboxScheduler: Sendable {
     private var buckets: [String: TokenBucket] = [:]
     /// Set by the poll ticker: the next claim also looks for rows of unknown channels.
     private var ticked = true
+    /// Breaker and parking per configured channel (label values only from the config).
+    private(set) var gates: [String: ChannelGate] = [:]
+    let gatePolicy: ChannelGate.Policy
+    /// Gate changes not yet logged and shown in the gauges.
+    private var changes: [(channel: String, change: ChannelGate.Change)] = []
 
-    init(settings: OutboxWorker.Settings, maxInFlight: Int, maxInFlightPerChannel: Int) {
+    init(
+        settings: OutboxWorker.Settings, maxInFlight: Int, maxInFlightPerChannel: Int,
+        gatePolicy: ChannelGate.Policy = ChannelGate.Policy()
+    ) {
         self.settings = settings
         self.maxInFlight = maxInFlight
         self.maxInFlightPerChannel = maxInFlightPerChannel
+        self.gatePolicy = gatePolicy
+        for channel in settings.channels.keys { gates[channel] = ChannelGate() }
     }
 
     /// What is decided about rows handed over: these units start, these rows go back.
@@ -69,9 +85,21 @@ struct OutboxScheduler: Sendable {
     var capacity: Int { maxInFlight - inFlight }
 
     /// A reloaded config; a changed `channel_rate` starts with full buckets at the new rate.
+    /// Parked channels unpark (the operator may have fixed them); a breaker closes when
+    /// its channel's config changed.
     mutating func update(settings: OutboxWorker.Settings) {
+        let old = self.settings
         self.settings = settings
         buckets = [:]
+        var gates: [String: ChannelGate] = [:]
+        for channel in settings.channels.keys {
+            var gate = self.gates[channel] ?? ChannelGate()
+            for change in gate.reloaded(changed: old.channels[channel] != settings.channels[channel]) {
+                changes.append((channel, change))
+            }
+            gates[channel] = gate
+        }
+        self.gates = gates
     }
 
     /// Rows a commit claimed for the worker; the next `admitHanded` decides about them.
@@ -99,7 +127,7 @@ struct OutboxScheduler: Sendable {
     mutating func admit(_ rows: [OutboxEntry], now: Date) -> Admission {
         guard !rows.isEmpty else { return Admission() }
         let capacity = self.capacity
-        let room = room(capacity: capacity, others: true)
+        let room = room(capacity: capacity, others: true, now: now)
         var taken: [String: Int] = [:]
         var othersTaken = 0
         var fitting: [OutboxEntry] = []
@@ -113,42 +141,74 @@ struct OutboxScheduler: Sendable {
                 admission.back.append(row.id)
             }
         }
-        admission.start = start(fitting, now: now)
+        let started = start(fitting, now: now)
+        admission.start = started.start
+        admission.back += started.back
         return admission
     }
 
     /// What a claim of the worker's own may take now, or nil when no slot is free.
     /// Uses up the poll tick (a claim with no free slot leaves it for the next one).
-    mutating func nextClaim() -> Claim? {
+    mutating func nextClaim(now: Date) -> Claim? {
         let capacity = self.capacity
         guard capacity > 0 else { return nil }
         let others = ticked
         ticked = false
-        return Claim(limit: capacity, room: room(capacity: capacity, others: others), lease: lease)
+        return Claim(limit: capacity, room: room(capacity: capacity, others: others, now: now), lease: lease)
     }
 
     /// Plans rows a claim took within its room, per channel (`channel_rate` roll-ups,
-    /// digests), and takes a slot for each unit; the caller starts them.
-    mutating func start(_ claimed: [OutboxEntry], now: Date) -> [DeliveryUnit] {
+    /// digests), and takes a slot for each unit; the caller starts them. Rows of a
+    /// channel that opened or parked since the claim, or beyond its one probe, go back.
+    mutating func start(_ claimed: [OutboxEntry], now: Date) -> Admission {
         let rate = settings.channelRate
-        var started: [DeliveryUnit] = []
-        for (channel, rows) in Dictionary(grouping: claimed, by: \.channel).sorted(by: { $0.key < $1.key }) {
+        var admission = Admission()
+        for (channel, all) in Dictionary(grouping: claimed, by: \.channel).sorted(by: { $0.key < $1.key }) {
+            var rows = all
+            if var gate = gates[channel], !gate.admitsAll {
+                // Open or parked: at most the probe starts.
+                let probe = gate.room(free: 1, busy: busy[channel, default: 0], now: now) > 0
+                rows = probe ? [all[0]] : []
+                admission.back += all.dropFirst(rows.count).map(\.id)
+                guard probe else { continue }
+                changes += gate.started().map { (channel, $0) }
+                gates[channel] = gate
+            }
             var bucket = rate.map { buckets[channel] ?? TokenBucket(rate: $0, now: now) }
             let units = DeliveryPlan.plan(rows, bucket: &bucket, rate: rate, now: now)
             buckets[channel] = bucket
             inFlight += units.count
             busy[channel, default: 0] += units.count
-            started += units
+            admission.start += units
         }
-        return started
+        return admission
     }
 
-    /// A started unit ended with `result`: its slot is free, its rows' outcomes wait to be written.
-    mutating func finish(_ unit: DeliveryUnit, result: DeliveryResult) {
+    /// A started unit ended as `report` says: its slot is free, the channel's gate hears
+    /// what the answer says about the receiver (and may hold the rows back for its probe),
+    /// and the rows' outcomes wait to be written. Returns the result recorded.
+    @discardableResult
+    mutating func finish(_ unit: DeliveryUnit, report: OutboxAttempt.Report, now: Date) -> DeliveryResult {
         let entries = unit.entries
-        if let channel = entries.first?.channel { busy[channel, default: 1] -= 1 }
+        var result = report.result
+        if let channel = entries.first?.channel {
+            busy[channel, default: 1] -= 1
+            if var gate = gates[channel] {
+                let decided = gate.finished(report.result, signal: report.signal, now: now, policy: gatePolicy)
+                result = decided.result
+                changes += decided.changes.map { (channel, $0) }
+                gates[channel] = gate
+            }
+        }
         inFlight -= 1
         finished += entries.map { ($0, result) }
+        return result
+    }
+
+    /// Gate changes since the last call, for the log and the gauges.
+    mutating func takeChanges() -> [(channel: String, change: ChannelGate.Change)] {
+        defer { changes = [] }
+        return changes
     }
 
     /// The outcomes gathered since the last call, to be written in one transaction.
@@ -159,13 +219,15 @@ struct OutboxScheduler: Sendable {
 
     /// Free slots per configured channel, so no channel's backlog takes the others'
     /// slots. Under `channel_rate` every channel may take all free slots: what is over
-    /// its rate becomes one roll-up, one slot. `others`: also rows of channels gone from
-    /// the config (they dead-letter at once).
-    func room(capacity: Int, others: Bool) -> ChannelRoom {
+    /// its rate becomes one roll-up, one slot. A channel whose breaker is open, or that is
+    /// parked, gets none, or one when its probe is due. `others`: also rows of channels
+    /// gone from the config (they dead-letter at once).
+    func room(capacity: Int, others: Bool, now: Date) -> ChannelRoom {
         var perChannel: [String: Int] = [:]
         for channel in settings.channels.keys {
             let free = settings.channelRate == nil ? maxInFlightPerChannel - busy[channel, default: 0] : capacity
-            perChannel[channel] = max(0, min(capacity, free))
+            let open = max(0, min(capacity, free))
+            perChannel[channel] = gates[channel]?.room(free: open, busy: busy[channel, default: 0], now: now) ?? open
         }
         return ChannelRoom(perChannel: perChannel, others: others ? max(0, min(capacity, maxInFlightPerChannel)) : 0)
     }

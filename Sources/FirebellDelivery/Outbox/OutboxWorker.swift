@@ -17,6 +17,10 @@ import Synchronization
 /// verdict. Deliveries run side by side, and a new row is claimed as soon as one
 /// finishes. Outcomes are written in batches. A row whose delivery was interrupted
 /// (crash, kill -9) stays pending and is claimed again: at-least-once.
+///
+/// Each channel has a circuit breaker and can be parked (`ChannelGate`): their state
+/// is in memory only, shown in `firebell_channel_breaker_state` and
+/// `firebell_channel_parked`, and in the `last_error` of the rows they hold back.
 public final class OutboxWorker: Service, Sendable {
     private let store: any Store
     private let attempter: OutboxAttempt
@@ -25,6 +29,8 @@ public final class OutboxWorker: Service, Sendable {
     private let schedule: Mutex<OutboxScheduler>
     private let clock: @Sendable () -> Date
     private let logger: Logger
+    private let metrics: any MetricsFactory
+    private let breaker: BreakerSettings
     private let pollInterval: Duration
     /// The signal that outcomes wait to be written.
     private let flushes: AsyncStream<Void>
@@ -37,18 +43,26 @@ public final class OutboxWorker: Service, Sendable {
         maxInFlight: Int = 256, maxInFlightPerChannel: Int = 32, pollInterval: Duration = .milliseconds(500), logger: Logger,
         metrics: any MetricsFactory = MetricsSystem.factory,
         clock: @escaping @Sendable () -> Date = { Date() },
-        console: @escaping @Sendable (String) -> Void = ConsoleOutput.write
+        console: @escaping @Sendable (String) -> Void = ConsoleOutput.write,
+        breaker: BreakerSettings? = nil
     ) {
+        let breaker = breaker ?? BreakerSettings.inForce(logger: logger)
         self.store = store
         self.attempter = OutboxAttempt(
-            store: store, curl: curl, policy: policy, clock: clock, console: console, logger: logger, metrics: metrics)
-        self.schedule = Mutex(OutboxScheduler(
-            settings: Settings(config: config), maxInFlight: maxInFlight, maxInFlightPerChannel: maxInFlightPerChannel))
+            store: store, curl: curl, policy: policy, breaker: breaker, clock: clock, console: console, logger: logger,
+            metrics: metrics)
+        let scheduler = OutboxScheduler(
+            settings: Settings(config: config), maxInFlight: maxInFlight, maxInFlightPerChannel: maxInFlightPerChannel,
+            gatePolicy: breaker)
+        self.schedule = Mutex(scheduler)
         self.clock = clock
         self.logger = logger
+        self.metrics = metrics
+        self.breaker = breaker
         self.pollInterval = pollInterval
         (flushes, flushContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (wakeups, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        for (channel, gate) in scheduler.gates { show(gate, of: channel) }
     }
 
     /// Looks for due rows now (called after a commit that owes alerts).
@@ -76,9 +90,21 @@ public final class OutboxWorker: Service, Sendable {
     }
 
     /// Uses the channels of a reloaded config for later attempts.
+    /// Parked channels unpark, and a channel whose config changed starts closed.
     public func update(config: FirebellConfig) {
         let settings = Settings(config: config)
-        schedule.withLock { $0.update(settings: settings) }
+        let changes = schedule.withLock { scheduler in
+            let before = Set(scheduler.gates.keys)
+            scheduler.update(settings: settings)
+            // Label values only from the config in force: a channel gone from it leaves /metrics.
+            for channel in before.subtracting(scheduler.gates.keys) {
+                Gauge(label: Self.parkedGauge, dimensions: [("channel", channel)], factory: metrics).destroy()
+                Gauge(label: Self.breakerGauge, dimensions: [("channel", channel)], factory: metrics).destroy()
+            }
+            for (channel, gate) in scheduler.gates { show(gate, of: channel) }
+            return scheduler.takeChanges()
+        }
+        announce(changes)
     }
 
     public func run() async throws {
@@ -113,11 +139,12 @@ public final class OutboxWorker: Service, Sendable {
     /// slots still free.
     private func claimAndStart(in group: inout DiscardingTaskGroup) async {
         let now = clock()
-        let (admission, settings) = schedule.withLock { ($0.admitHanded(now: now), $0.settings) }
+        let (admission, settings, changes) = schedule.withLock { ($0.admitHanded(now: now), $0.settings, takeChanges(&$0)) }
+        announce(changes)
         start(admission.start, settings: settings, in: &group)
         if !admission.back.isEmpty { await giveBack(admission.back) }
 
-        guard let claim = schedule.withLock({ $0.nextClaim() }) else { return }
+        guard let claim = schedule.withLock({ $0.nextClaim(now: now) }) else { return }
         let claimed: [OutboxEntry]
         do {
             claimed = try await store.claimDeliveries(now: clock(), limit: claim.limit, lease: claim.lease, room: claim.room)
@@ -127,8 +154,10 @@ public final class OutboxWorker: Service, Sendable {
         }
         guard !claimed.isEmpty else { return }
         let later = clock()
-        let (units, current) = schedule.withLock { ($0.start(claimed, now: later), $0.settings) }
-        start(units, settings: current, in: &group)
+        let (started, current, more) = schedule.withLock { ($0.start(claimed, now: later), $0.settings, takeChanges(&$0)) }
+        announce(more)
+        start(started.start, settings: current, in: &group)
+        if !started.back.isEmpty { await giveBack(started.back) }
     }
 
     /// Rows handed over that did not fit: due now again, their attempt not counted.
@@ -141,14 +170,68 @@ public final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// Runs each unit's attempt; when it ends, its slot is free and its outcome waits for the next flush.
+    /// Runs each unit's attempt; when it ends, its slot is free, its channel's gate has
+    /// heard how it went, and its outcome waits for the next flush.
     private func start(_ units: [DeliveryUnit], settings: Settings, in group: inout DiscardingTaskGroup) {
         for unit in units {
             group.addTask {
-                let result = await self.attempter.deliver(unit, settings: settings)
-                self.schedule.withLock { $0.finish(unit, result: result) }
+                let started = ContinuousClock.now
+                let report = await self.attempter.attempt(unit, settings: settings)
+                let now = self.clock()
+                let (result, changes) = self.schedule.withLock { ($0.finish(unit, report: report, now: now), self.takeChanges(&$0)) }
+                self.attempter.record(unit.entries, result, elapsed: ContinuousClock.now - started)
+                self.announce(changes)
                 self.flushContinuation.yield()
                 self.wake()
+            }
+        }
+    }
+
+    static let breakerGauge = "firebell_channel_breaker_state"
+    static let parkedGauge = "firebell_channel_parked"
+
+    /// The gate changes since the last call, with the gauges of the channels they concern
+    /// set to the gates' state — under the schedule's lock, so two attempts finishing
+    /// together cannot leave a gauge at the older state. The log lines come after.
+    private func takeChanges(_ scheduler: inout OutboxScheduler) -> [(channel: String, change: ChannelGate.Change)] {
+        let changes = scheduler.takeChanges()
+        for channel in Set(changes.map(\.channel)) {
+            if let gate = scheduler.gates[channel] { show(gate, of: channel) }
+        }
+        return changes
+    }
+
+    /// A channel's two gauges: `firebell_channel_breaker_state` (0 closed, 1 half-open,
+    /// 2 open) and `firebell_channel_parked` (0 or 1).
+    private func show(_ gate: ChannelGate, of channel: String) {
+        Gauge(label: Self.breakerGauge, dimensions: [("channel", channel)], factory: metrics).record(gate.breaker.gauge)
+        Gauge(label: Self.parkedGauge, dimensions: [("channel", channel)], factory: metrics).record(gate.isParked ? 1 : 0)
+    }
+
+    /// One log line per change of a channel's gate — not per row. Parking is an error:
+    /// someone must act.
+    private func announce(_ changes: [(channel: String, change: ChannelGate.Change)]) {
+        for (channel, change) in changes {
+            let metadata: Logger.Metadata = ["delivery.channel": "\(channel)"]
+            switch change {
+            case .parked(let reason):
+                logger.error(
+                    "channel parked: \(reason); its alerts wait in the outbox (pending), probed every \(ChannelGate.duration(breaker.parkedProbeInterval)); fix the channel and reload the config to send them now",
+                    metadata: metadata)
+            case .unparked(let why):
+                logger.notice("channel unparked: \(why); its waiting alerts go out", metadata: metadata)
+            case .opened(let until, let failures, let reason):
+                logger.warning(
+                    "circuit breaker open: \(failures) failed attempts in a row; its alerts wait in the outbox (pending) for a probe at \(Timestamps.format(until))",
+                    metadata: metadata.merging(["error": "\(reason)"]) { $1 })
+            case .reopened(let until, let reason):
+                logger.info(
+                    "circuit breaker probe failed; open until the next probe at \(Timestamps.format(until))",
+                    metadata: metadata.merging(["error": "\(reason)"]) { $1 })
+            case .halfOpened:
+                logger.debug("circuit breaker half-open: probing", metadata: metadata)
+            case .closed:
+                logger.notice("circuit breaker closed: the receiver answered", metadata: metadata)
             }
         }
     }
@@ -168,6 +251,6 @@ public final class OutboxWorker: Service, Sendable {
 
     /// Encodes and sends one outbox row through its channel, with the channels in force; no store writes.
     public func attempt(_ entry: OutboxEntry) async -> DeliveryResult {
-        await attempter.attempt(.single(entry), settings: schedule.withLock { $0.settings })
+        await attempter.attempt(.single(entry), settings: schedule.withLock { $0.settings }).result
     }
 }
