@@ -114,7 +114,11 @@ let package = Package(
             name: "bench-noop",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
         ),
-        .testTarget(name: "FirebellCoreTests", dependencies: ["FirebellCore"]),
+        .testTarget(
+            name: "FirebellCoreTests",
+            dependencies: ["FirebellCore"],
+            exclude: ["Fixtures"]  // read by path, not bundled
+        ),
         .testTarget(name: "FirebellSignaturesTests", dependencies: ["FirebellSignatures"]),
         .testTarget(name: "FirebellStoreTests", dependencies: ["FirebellStore", "FirebellCore"]),
         .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl"]),
