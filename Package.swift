@@ -21,6 +21,8 @@ let package = Package(
         // Already under Hummingbird; named so the server can use HTTPField and NIOCore's errors directly.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // OTLP's protobuf messages; the code is generated once (scripts/generate-otlp), never at build time.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -29,6 +31,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // Generated Swift for the OTLP messages (scripts/generate-otlp); read only by FirebellCore's OTLP decoder.
+        .target(
+            name: "FirebellOTLPProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]
         ),
         // Standard Webhooks signing and checking, shared by ingest and the webhook channel.
         .target(name: "FirebellSignatures", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
