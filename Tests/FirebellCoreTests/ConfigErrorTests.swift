@@ -31,7 +31,7 @@ struct ConfigErrorTests {
     @Test func unknownTopLevelKey() {
         expectError(
             "server: {}\nrutes: []\n", at: 2, 1,
-            "unknown key 'rutes' at top level (valid: server, storage, projects, grouping, severity, channels, routes, alerting)"
+            "unknown key 'rutes' at top level (valid: server, storage, projects, grouping, severity, channels, routes, alerting, otlp)"
         )
     }
 

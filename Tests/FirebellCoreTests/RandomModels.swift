@@ -115,7 +115,7 @@ struct RandomModels {
             environment: optional { $0.string() }, release: optional { $0.string() }, topFrames: strings(upTo: 5),
             lastAlertAt: optional { $0.date() }, eventsSinceAlert: int(),
             mute: optional { r in Mute(until: r.optional { $0.date() }, remainingEvents: r.optional { $0.int() }) },
-            resolvedAt: optional { $0.date() })
+            resolvedAt: optional { $0.date() }, links: optional { $0.links() })
     }
 
     mutating func alert() -> Alert {
@@ -124,6 +124,11 @@ struct RandomModels {
             severity: element(of: Severity.self), title: string(), culprit: optional { $0.string() },
             level: element(of: Level.self), environment: optional { $0.string() }, release: optional { $0.string() },
             score: int(), explanation: string(), count: int(), eventsSinceLastAlert: int(), userCount: int(),
-            firstSeen: date(), lastSeen: date(), topFrames: strings(upTo: 5), createdAt: date())
+            firstSeen: date(), lastSeen: date(), topFrames: strings(upTo: 5), createdAt: date(), links: optional { $0.links() })
+    }
+
+    /// Up to three links, their URLs any text after a scheme (`AlertLink` encodes what it must).
+    mutating func links() -> [AlertLink] {
+        (0..<Int.random(in: 0...3, using: &generator)).map { _ in AlertLink(title: string(), url: "https://x.example/" + string())! }
     }
 }

@@ -29,6 +29,7 @@ extension Issue: JSONWritable {
         writer.field("eventsSinceAlert", eventsSinceAlert)
         writer.field("mute", mute)
         writer.field("resolvedAt", resolvedAt)
+        writer.field("links", links)
         writer.endObject()
     }
 }
@@ -58,11 +59,11 @@ extension Issue: JSONReadable {
     private enum Field: Int, JSONField {
         case id, projectID, fingerprint, title, culprit, level, status, severity, explanation, score, count
         case userCount, firstSeen, lastSeen, environment, release, topFrames, lastAlertAt, eventsSinceAlert
-        case mute, resolvedAt
+        case mute, resolvedAt, links
         static let names: [StaticString] = [
             "id", "projectID", "fingerprint", "title", "culprit", "level", "status", "severity", "explanation",
             "score", "count", "userCount", "firstSeen", "lastSeen", "environment", "release", "topFrames",
-            "lastAlertAt", "eventsSinceAlert", "mute", "resolvedAt",
+            "lastAlertAt", "eventsSinceAlert", "mute", "resolvedAt", "links",
         ]
     }
 
@@ -71,7 +72,7 @@ extension Issue: JSONReadable {
         var level: Level?, status: IssueStatus?, severity: Severity?, explanation: String?
         var score: Int?, count: Int?, userCount: Int?, firstSeen: Date?, lastSeen: Date?
         var environment: String?, release: String?, topFrames: [String]?, lastAlertAt: Date?
-        var eventsSinceAlert: Int?, mute: Mute?, resolvedAt: Date?
+        var eventsSinceAlert: Int?, mute: Mute?, resolvedAt: Date?, links: [AlertLink]?
         var fields = try reader.beginObject(Field.self)
         while let field = try reader.nextField(&fields) {
             do throws(JSONReader.Failure) {
@@ -98,6 +99,7 @@ extension Issue: JSONReadable {
                 case .eventsSinceAlert: eventsSinceAlert = try reader.readInt()
                 case .mute: mute = try Mute(reading: &reader)
                 case .resolvedAt: resolvedAt = try reader.readDate()
+                case .links: links = try reader.readLinks()
                 }
             } catch {
                 throw error.inside(field)
@@ -113,7 +115,7 @@ extension Issue: JSONReadable {
             firstSeen: try reader.required(firstSeen, Field.firstSeen), lastSeen: try reader.required(lastSeen, Field.lastSeen),
             environment: environment, release: release, topFrames: try reader.required(topFrames, Field.topFrames),
             lastAlertAt: lastAlertAt, eventsSinceAlert: try reader.required(eventsSinceAlert, Field.eventsSinceAlert),
-            mute: mute, resolvedAt: resolvedAt)
+            mute: mute, resolvedAt: resolvedAt, links: links)
     }
 }
 

@@ -49,13 +49,16 @@ public struct Issue: Sendable, Equatable, Codable {
     public var eventsSinceAlert: Int
     public var mute: Mute?
     public var resolvedAt: Date?
+    /// The latest event's links that had any (`AlertLink.links(for:traceURL:)`), shown in
+    /// its alerts; nil when no event had one.
+    public var links: [AlertLink]?
 
     public init(
         id: Int64 = 0, projectID: Int, fingerprint: String, title: String, culprit: String? = nil,
         level: Level, status: IssueStatus = .open, severity: Severity, explanation: String, score: Int,
         count: Int = 0, userCount: Int = 0, firstSeen: Date, lastSeen: Date, environment: String? = nil,
         release: String? = nil, topFrames: [String] = [], lastAlertAt: Date? = nil, eventsSinceAlert: Int = 0,
-        mute: Mute? = nil, resolvedAt: Date? = nil
+        mute: Mute? = nil, resolvedAt: Date? = nil, links: [AlertLink]? = nil
     ) {
         self.id = id
         self.projectID = projectID
@@ -78,5 +81,6 @@ public struct Issue: Sendable, Equatable, Codable {
         self.eventsSinceAlert = eventsSinceAlert
         self.mute = mute
         self.resolvedAt = resolvedAt
+        self.links = links
     }
 }

@@ -15,7 +15,7 @@ public struct IssueView: Encodable, Sendable {
         case id, projectID = "project_id", fingerprint, title, culprit, level, status, severity, score, explanation
         case count, userCount = "user_count", firstSeen = "first_seen", lastSeen = "last_seen", environment, release
         case topFrames = "top_frames", lastAlertAt = "last_alert_at", eventsSinceAlert = "events_since_last_alert"
-        case mute, resolvedAt = "resolved_at", link
+        case mute, resolvedAt = "resolved_at", link, links
     }
 
     private struct MuteView: Encodable {
@@ -51,5 +51,7 @@ public struct IssueView: Encodable, Sendable {
         }
         try c.encodeIfPresent(issue.resolvedAt.map(Timestamps.format), forKey: .resolvedAt)
         try c.encode(link, forKey: .link)
+        // The latest event's links that had any (an Alertmanager alert's source, a trace).
+        try c.encodeIfPresent(issue.links, forKey: .links)
     }
 }
