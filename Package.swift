@@ -28,6 +28,8 @@ let package = Package(
         .target(
             name: "FirebellCore",
             dependencies: [
+                "FirebellOTLPProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -124,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FirebellCoreTests",
-            dependencies: ["FirebellCore"],
+            dependencies: ["FirebellCore", "FirebellOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"]  // read by path, not bundled
         ),
         .testTarget(name: "FirebellSignaturesTests", dependencies: ["FirebellSignatures"]),
@@ -139,7 +141,11 @@ let package = Package(
         ),
         .testTarget(
             name: "FirebellServerTests",
-            dependencies: ["FirebellServer", "FirebellCore", "FirebellStore", "FirebellDelivery", "FirebellCurl", "FirebellCompression"]
+            dependencies: [
+                "FirebellServer", "FirebellCore", "FirebellStore", "FirebellDelivery", "FirebellCurl", "FirebellCompression",
+                // OTLP requests and answers as clients send and read them; gzip for the bodies.
+                "FirebellOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"), "CCompression",
+            ]
         ),
     ]
 )
