@@ -35,7 +35,7 @@ integration:
 # blow-up (-rss_limit_mb) stops `make` and leaves the input in .build-fuzz/found.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 3
-FUZZ_HARNESSES ?= envelope sentry-event generic json parameterizer decompress config alertmanager
+FUZZ_HARNESSES ?= envelope sentry-event generic json parameterizer decompress config alertmanager otlp stacktrace
 FUZZ_FLAGS ?= -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1
 FUZZ_BIN = .build-fuzz/debug/firebell-fuzz
 # Not .build-fuzz/artifacts: SwiftPM owns that folder and removes what it did not put there.

@@ -21,14 +21,24 @@ let package = Package(
         // Already under Hummingbird; named so the server can use HTTPField and NIOCore's errors directly.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // OTLP's protobuf messages; the code is generated once (scripts/generate-otlp), never at build time.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(
             name: "FirebellCore",
             dependencies: [
+                "FirebellOTLPProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // Generated Swift for the OTLP messages (scripts/generate-otlp); read only by FirebellCore's OTLP decoder.
+        .target(
+            name: "FirebellOTLPProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]
         ),
         // Standard Webhooks signing and checking, shared by ingest and the webhook channel.
         .target(name: "FirebellSignatures", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -114,7 +124,11 @@ let package = Package(
             name: "bench-noop",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
         ),
-        .testTarget(name: "FirebellCoreTests", dependencies: ["FirebellCore"]),
+        .testTarget(
+            name: "FirebellCoreTests",
+            dependencies: ["FirebellCore", "FirebellOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Fixtures"]  // read by path, not bundled
+        ),
         .testTarget(name: "FirebellSignaturesTests", dependencies: ["FirebellSignatures"]),
         .testTarget(name: "FirebellStoreTests", dependencies: ["FirebellStore", "FirebellCore"]),
         .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl"]),
@@ -127,7 +141,11 @@ let package = Package(
         ),
         .testTarget(
             name: "FirebellServerTests",
-            dependencies: ["FirebellServer", "FirebellCore", "FirebellStore", "FirebellDelivery", "FirebellCurl", "FirebellCompression"]
+            dependencies: [
+                "FirebellServer", "FirebellCore", "FirebellStore", "FirebellDelivery", "FirebellCurl", "FirebellCompression",
+                // OTLP requests and answers as clients send and read them; gzip for the bodies.
+                "FirebellOTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"), "CCompression",
+            ]
         ),
     ]
 )

@@ -105,6 +105,21 @@ def main():
         for text in multiline(TESTS / name):
             write("config", text)
 
+    # The otlp harness reads its first byte as the signal (bit 0: logs, traces) and the
+    # encoding (bit 1: protobuf, JSON); the stacktrace harness reads any text.
+    for text in multiline(TESTS / "OTLPDecoderTests.swift"):
+        if text.lstrip().startswith('{"resourceLogs"'):
+            write("otlp", b"\x02" + text.encode())
+        elif text.lstrip().startswith('{"resourceSpans"'):
+            write("otlp", b"\x03" + text.encode())
+    for text in multiline(pathlib.Path("Tests/FirebellServerTests/OTLPServerTests.swift")):
+        if text.lstrip().startswith('{"resourceLogs"'):
+            write("otlp", b"\x02" + text.encode())
+    for trace in sorted((TESTS / "Fixtures" / "StackTraces").glob("*.txt")):
+        write("stacktrace", trace.read_bytes())
+    for text in multiline(TESTS / "StackTraceTextTests.swift"):
+        write("stacktrace", text)
+
     # The decompress harness reads its first byte as encoding (low 3 bits: identity,
     # gzip, deflate, br, zstd) and chunk size (high 3 bits).
     plain = [pathlib.Path("samples/payment.json").read_bytes(), envelopes[0].encode(), b""]

@@ -1,14 +1,17 @@
 // FirebellCore: what Firebell decides, with no I/O and no clock.
 //
 // Owns the one `Event` model and every decoder into it (Sentry envelope and store,
-// generic JSON), fingerprinting, the config model and its rule engine, the batch
-// processor, backtest, and the text of alerts. Time, ids and randomness come in as
-// arguments. Imports Foundation, Yams and swift-log only: never a store, a network
-// client or a C library.
+// generic JSON, Alertmanager, OTLP with the stack-trace parsers behind it),
+// fingerprinting, the config model and its rule engine, the batch processor,
+// backtest, and the text of alerts. Time, ids and randomness come in as arguments.
+// Imports Foundation, Yams, swift-log, and swift-protobuf with the OTLP code generated
+// from it (FirebellOTLPProto, read only by `OTLPRequest` and its neighbours in OTLP/):
+// never a store, a network client or a C library.
 //
 // The path of an event:
 //   1. a route decodes the request into `Event`s (`GenericEventDecoder`,
-//      `SentryEnvelopeReader`, `SentryEventDecoder`), text bounded at decode;
+//      `SentryEnvelopeReader`, `SentryEventDecoder`, `AlertmanagerDecoder`,
+//      `OTLPRequest.export`), text bounded at decode;
 //   2. the ingest stage fingerprints each (`Fingerprinter`) into an `IngestItem`;
 //   3. the writer gathers items into a batch; the store loads the `BatchSnapshot`
 //      of `BatchProcessor.request(for:)` (known event ids, the issues with their

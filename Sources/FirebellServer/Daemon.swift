@@ -24,6 +24,10 @@ public enum Daemon {
             logger.info("firebell listening", metadata: [
                 "server.address": "\(config.server.listenHost):\(port)", "config.file": "\(configPath)",
             ])
+        } onOTLPServerRunning: { port in
+            logger.info("firebell listening for OTLP", metadata: [
+                "server.address": "\(config.server.otlpListen?.host ?? ""):\(port)",
+            ])
         }
         let group = ServiceGroup(
             configuration: .init(
@@ -50,6 +54,9 @@ struct ReloadOnHangup: Service {
                 let old = firebell.config.server
                 if (config.server.listenHost, config.server.listenPort) != (old.listenHost, old.listenPort) {
                     firebell.logger.warning("server.listen changed; it takes effect on restart")
+                }
+                if config.server.otlpListen != old.otlpListen {
+                    firebell.logger.warning("server.otlp_listen changed; it takes effect on restart")
                 }
                 if (config.server.readTimeout, config.server.maxConnections) != (old.readTimeout, old.maxConnections) {
                     firebell.logger.warning("server.read_timeout or server.max_connections changed; they take effect on restart")

@@ -24,6 +24,11 @@ enum Harness: String, CaseIterable {
     case config
     /// A `/v1/alertmanager` body through `AlertmanagerDecoder`.
     case alertmanager
+    /// An OTLP body through `OTLPRequest` and `export`; the first byte picks logs or
+    /// traces and protobuf or JSON.
+    case otlp
+    /// `StackTraceText.frames` on any text, with each language hint and none.
+    case stacktrace
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -35,6 +40,8 @@ enum Harness: String, CaseIterable {
         case .decompress: Self.decompress(bytes)
         case .config: Self.config(bytes)
         case .alertmanager: Self.alertmanager(bytes)
+        case .otlp: Self.otlp(bytes)
+        case .stacktrace: Self.stacktrace(bytes)
         }
     }
 
@@ -103,6 +110,29 @@ enum Harness: String, CaseIterable {
         guard let fast = try? JSONReader.read(SentryEventPayload.self, from: bytes[...]) else { return }
         guard case .success(let decoded) = codable else { broken("the fast path read a payload the Codable path rejects") }
         guard event(fast) == decoded else { broken("the fast path read a different event", "\(event(fast)) vs \(decoded)") }
+    }
+
+    // MARK: OpenTelemetry
+
+    static func otlp(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let signal: OTLPSignal = first & 1 == 0 ? .logs : .traces
+        let encoding: OTLPEncoding = first & 2 == 0 ? .protobuf : .json
+        guard let request = try? OTLPRequest(Array(bytes.dropFirst()), signal: signal, encoding: encoding) else { return }
+        let export = request.export(receivedAt: receivedAt, makeID: { "generated" })
+        guard export.events.count + export.dropped + export.rejected <= request.itemCount else {
+            broken("an export gave more outcomes than the request has items", "\(export) of \(request.itemCount)")
+        }
+        _ = OTLPResponse.success(signal, export: export, encoding: encoding)
+    }
+
+    static func stacktrace(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        for language in [nil] + StackTraceText.Language.allCases.map(Optional.some) {
+            if let frames = StackTraceText.frames(text, language: language), frames.isEmpty {
+                broken("frames were found, but none given")
+            }
+        }
     }
 
     // MARK: Generic

@@ -25,7 +25,14 @@ struct ConfigSummary {
         case .postgres: "postgres"
         }
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-        return [
+        var otlp: [String] = []
+        if let address = config.server.otlpListen {
+            otlp.append("also listens on \(address.host):\(address.port)")
+        }
+        if let traceURL = config.otlp.traceURL {
+            otlp.append("trace links \(traceURL)")
+        }
+        return ([
             "\(config.sourcePath): ok",
             "  listen:    \(config.server.listenHost):\(config.server.listenPort) (max body \(config.server.maxBody) bytes)",
             "  storage:   \(storage), retention \(Int(config.storage.retention / 86400))d",
@@ -35,6 +42,6 @@ struct ConfigSummary {
             "  channels:  \(config.channels.isEmpty ? "none" : config.channels.map { "\($0.name) (\($0.type.rawValue))" }.joined(separator: ", "))",
             "  routes:    \(plural(config.routes.count, "route"))",
             "  alerting:  repeat after \(Int(config.alerting.repeatAfter))s",
-        ].joined(separator: "\n")
+        ] + (otlp.isEmpty ? [] : ["  otlp:      " + otlp.joined(separator: "; ")])).joined(separator: "\n")
     }
 }

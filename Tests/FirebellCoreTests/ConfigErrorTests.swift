@@ -24,14 +24,14 @@ struct ConfigErrorTests {
     @Test func unknownKeyListsValidKeys() {
         expectError(
             "server:\n  listn: 127.0.0.1:8470\n", at: 2, 3,
-            "unknown key 'listn' in server (valid: listen, base_url, admin_token, max_body, read_timeout, max_connections)"
+            "unknown key 'listn' in server (valid: listen, base_url, admin_token, max_body, read_timeout, max_connections, otlp_listen)"
         )
     }
 
     @Test func unknownTopLevelKey() {
         expectError(
             "server: {}\nrutes: []\n", at: 2, 1,
-            "unknown key 'rutes' at top level (valid: server, storage, projects, grouping, severity, channels, routes, alerting)"
+            "unknown key 'rutes' at top level (valid: server, storage, projects, grouping, severity, channels, routes, alerting, otlp)"
         )
     }
 

@@ -245,4 +245,14 @@ struct ConfigLoaderTests {
                 && errors.description.hasPrefix("\(path):0:0: config file not found")
         }
     }
+
+    @Test func otlpListenIsASecondAddressNotTheFirst() throws {
+        let config = try ConfigFixture.load("server: { listen: \"127.0.0.1:8470\", otlp_listen: \"127.0.0.1:4318\" }")
+        #expect(config.server.otlpListen == ListenAddress(host: "127.0.0.1", port: 4318))
+        #expect(try ConfigFixture.load("server: {}").server.otlpListen == nil)
+        #expect(ConfigFixture.error("server: { otlp_listen: 4318 }")?.message
+            == "server.otlp_listen: '4318' is not host:port (use e.g. 127.0.0.1:4318, OTLP/HTTP's port)")
+        #expect(ConfigFixture.error("server: { listen: \"127.0.0.1:8470\", otlp_listen: \"127.0.0.1:8470\" }")?.message
+            .contains("is server.listen itself") == true)
+    }
 }

@@ -55,14 +55,16 @@ struct ModelJSONTests {
         eventsSinceAlert: 7, mute: Mute(until: Date(timeIntervalSinceReferenceDate: -1e-300), remainingEvents: 10, severity: .minor),
         resolvedAt: Date(timeIntervalSinceReferenceDate: .leastNonzeroMagnitude),
         regressions: [Date(timeIntervalSinceReferenceDate: 12.5), Date(timeIntervalSinceReferenceDate: -3e9)],
-        flappingSince: Date(timeIntervalSinceReferenceDate: 7))
+        flappingSince: Date(timeIntervalSinceReferenceDate: 7),
+        links: [AlertLink(title: awkward, url: "https://x.example/" + awkward)!])
 
     static let fullAlert = Alert(
         kind: .repeat, issueID: 42, projectID: 1, projectName: awkward, severity: .minor, title: awkward,
         culprit: "c", level: .debug, environment: "staging", release: "1.0", score: -5, explanation: awkward,
         count: 1, eventsSinceLastAlert: 0, userCount: 0, firstSeen: Date(timeIntervalSinceReferenceDate: -1),
         lastSeen: Date(timeIntervalSinceReferenceDate: .greatestFiniteMagnitude), topFrames: [],
-        createdAt: Date(timeIntervalSinceReferenceDate: 797_000_000.987_654_3))
+        createdAt: Date(timeIntervalSinceReferenceDate: 797_000_000.987_654_3),
+        links: [AlertLink(title: "Trace", url: "https://tempo.example/trace/4bf92f3577b34da6a3ce929d0e0e4736")!])
 
     // MARK: Hand-picked values
 
@@ -121,7 +123,7 @@ struct ModelJSONTests {
     @Test func everyStoredPropertyIsWrittenUnderItsOwnName() throws {
         let values: [any JSONWritable] = [
             Self.fullEvent, Self.fullEvent.exception!, Self.fullEvent.exception!.stacktrace[0], Self.fullEvent.user!,
-            Self.fullIssue, Self.fullIssue.mute!, Self.fullAlert,
+            Self.fullIssue, Self.fullIssue.mute!, Self.fullAlert, Self.fullAlert.links![0],
         ]
         for value in values {
             let (keys, properties) = try keysAndProperties(value)

@@ -122,7 +122,7 @@ struct RandomModels {
                 Mute(until: r.optional { $0.date() }, remainingEvents: r.optional { $0.int() }, severity: r.optional { $0.element(of: Severity.self) })
             },
             resolvedAt: optional { $0.date() }, regressions: optional { r in r.dates(upTo: 4) },
-            flappingSince: optional { $0.date() })
+            flappingSince: optional { $0.date() }, links: optional { $0.links() })
     }
 
     mutating func alert() -> Alert {
@@ -131,6 +131,11 @@ struct RandomModels {
             severity: element(of: Severity.self), title: string(), culprit: optional { $0.string() },
             level: element(of: Level.self), environment: optional { $0.string() }, release: optional { $0.string() },
             score: int(), explanation: string(), count: int(), eventsSinceLastAlert: int(), userCount: int(),
-            firstSeen: date(), lastSeen: date(), topFrames: strings(upTo: 5), createdAt: date())
+            firstSeen: date(), lastSeen: date(), topFrames: strings(upTo: 5), createdAt: date(), links: optional { $0.links() })
+    }
+
+    /// Up to three links, their URLs any text after a scheme (`AlertLink` encodes what it must).
+    mutating func links() -> [AlertLink] {
+        (0..<Int.random(in: 0...3, using: &generator)).map { _ in AlertLink(title: string(), url: "https://x.example/" + string())! }
     }
 }

@@ -16,7 +16,11 @@ enum GoldenAlerts {
         environment: "production", release: "1.4.2", score: 110,
         explanation: "score 110 ≥ 100: production errors +60, checkout path +30, new issue +20",
         count: 3, eventsSinceLastAlert: 1, userCount: 2, firstSeen: now.addingTimeInterval(-600), lastSeen: now,
-        topFrames: ["shop.pay in charge (shop/pay.py:88)", "shop.web in checkout (shop/web.py:10)"], createdAt: now)
+        topFrames: ["shop.pay in charge (shop/pay.py:88)", "shop.web in checkout (shop/web.py:10)"], createdAt: now,
+        links: [
+            AlertLink(title: "URL", url: "https://shop.example/checkout?step=pay&order=1231")!,
+            AlertLink(title: "Trace", url: "https://tempo.example/trace/4bf92f3577b34da6a3ce929d0e0e4736")!,
+        ])
 
     static let hostileText = "<!channel> @here @everyone [click](https://evil) \r\nBcc: x@y"
 
@@ -27,6 +31,8 @@ enum GoldenAlerts {
         alert.release = hostileText
         alert.environment = "prod\r\nBcc: x@y"
         alert.topFrames = [hostileText]
+        // What `AlertLink` leaves of a hostile URL: no character that closes a channel's markup.
+        alert.links = [AlertLink(title: "URL", url: "https://reporter.example/" + hostileText + " <@U123> <users/all> `x`")!]
         return alert
     }
 

@@ -106,7 +106,8 @@ struct TeamsTests {
         #expect(body.count == 1)
         #expect((body[0]["text"] as? String)?.hasPrefix("**{{headline}}** ") == true)
         #expect((body[0]["text"] as? String)?.hasSuffix(Truncation.marker) == true)
-        #expect((card["actions"] as? [Any])?.count == 1)
+        // The buttons stay: "Open issue" and the issue's own links.
+        #expect((card["actions"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["Open issue #42 in Firebell", "URL", "Trace"])
     }
 
     @Test func rateLimitIsRetryable() {

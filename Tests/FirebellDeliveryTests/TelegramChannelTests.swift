@@ -93,8 +93,9 @@ struct TelegramChannelTests {
         #expect(shown.replacingOccurrences(of: "\u{2060}", with: "").contains(GoldenAlerts.hostileText))
         // No `@` is directly followed by a username, so nobody in the chat is mentioned.
         #expect(shown.range(of: "@[A-Za-z0-9_]", options: .regularExpression) == nil)
-        // Only the issue link is a link.
-        #expect(html.components(separatedBy: "<a ").count == 2)
+        // Only the issue link and the issue's own link (its URL made inert by `AlertLink`) are links.
+        #expect(html.components(separatedBy: "<a ").count == 3)
+        #expect(html.contains(#"<a href="https://reporter.example/%3C!channel%3E%20%40here"#))
     }
 
     @Test func hostileTextCannotCloseOrOpenTags() throws {

@@ -112,6 +112,8 @@ def test_an_alert_from_alertmanager_is_an_issue_repeats_count_once_and_its_resol
     slack = receiver.wait_for(1)
     text = json.dumps(json.loads(slack[0]["body"]))
     assert "DiskAlmostFull" in text
+    # Its generatorURL is a link in the alert.
+    assert "<http://prometheus.example/graph?g0.expr=disk|Source>" in text
 
     # repeat_interval 2s: Alertmanager sends the same firing alert again; it counts once.
     wait_until(lambda: events_total(daemon, "duplicate") >= 1, timeout=15, what="a repeat notification")

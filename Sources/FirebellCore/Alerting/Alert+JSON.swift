@@ -27,6 +27,7 @@ extension Alert: JSONWritable {
         writer.field("lastSeen", lastSeen)
         writer.field("topFrames", topFrames)
         writer.field("createdAt", createdAt)
+        writer.field("links", links)
         writer.endObject()
     }
 }
@@ -40,11 +41,11 @@ extension Alert: JSONReadable {
 
     private enum Field: Int, JSONField {
         case kind, issueID, projectID, projectName, severity, title, culprit, level, environment, release, score
-        case explanation, count, eventsSinceLastAlert, userCount, firstSeen, lastSeen, topFrames, createdAt
+        case explanation, count, eventsSinceLastAlert, userCount, firstSeen, lastSeen, topFrames, createdAt, links
         static let names: [StaticString] = [
             "kind", "issueID", "projectID", "projectName", "severity", "title", "culprit", "level", "environment",
             "release", "score", "explanation", "count", "eventsSinceLastAlert", "userCount", "firstSeen", "lastSeen",
-            "topFrames", "createdAt",
+            "topFrames", "createdAt", "links",
         ]
     }
 
@@ -52,7 +53,7 @@ extension Alert: JSONReadable {
         var kind: AlertKind?, issueID: Int64?, projectID: Int?, projectName: String?, severity: Severity?
         var title: String?, culprit: String?, level: Level?, environment: String?, release: String?
         var score: Int?, explanation: String?, count: Int?, eventsSinceLastAlert: Int?, userCount: Int?
-        var firstSeen: Date?, lastSeen: Date?, topFrames: [String]?, createdAt: Date?
+        var firstSeen: Date?, lastSeen: Date?, topFrames: [String]?, createdAt: Date?, links: [AlertLink]?
         var fields = try reader.beginObject(Field.self)
         while let field = try reader.nextField(&fields) {
             do throws(JSONReader.Failure) {
@@ -77,6 +78,7 @@ extension Alert: JSONReadable {
                 case .lastSeen: lastSeen = try reader.readDate()
                 case .topFrames: topFrames = try reader.readStrings()
                 case .createdAt: createdAt = try reader.readDate()
+                case .links: links = try reader.readLinks()
                 }
             } catch {
                 throw error.inside(field)
@@ -93,6 +95,7 @@ extension Alert: JSONReadable {
             eventsSinceLastAlert: try reader.required(eventsSinceLastAlert, Field.eventsSinceLastAlert),
             userCount: try reader.required(userCount, Field.userCount),
             firstSeen: try reader.required(firstSeen, Field.firstSeen), lastSeen: try reader.required(lastSeen, Field.lastSeen),
-            topFrames: try reader.required(topFrames, Field.topFrames), createdAt: try reader.required(createdAt, Field.createdAt))
+            topFrames: try reader.required(topFrames, Field.topFrames), createdAt: try reader.required(createdAt, Field.createdAt),
+            links: links)
     }
 }

@@ -45,12 +45,14 @@ public struct Alert: Sendable, Equatable, Codable {
     public var topFrames: [String]
     /// When the alert was decided.
     public var createdAt: Date
+    /// The issue's links (an Alertmanager alert's source, a trace); nil when it has none.
+    public var links: [AlertLink]?
 
     public init(
         kind: AlertKind, issueID: Int64, projectID: Int, projectName: String, severity: Severity, title: String,
         culprit: String?, level: Level, environment: String?, release: String?, score: Int, explanation: String,
         count: Int, eventsSinceLastAlert: Int, userCount: Int, firstSeen: Date, lastSeen: Date,
-        topFrames: [String], createdAt: Date
+        topFrames: [String], createdAt: Date, links: [AlertLink]? = nil
     ) {
         self.kind = kind
         self.issueID = issueID
@@ -71,6 +73,7 @@ public struct Alert: Sendable, Equatable, Codable {
         self.lastSeen = lastSeen
         self.topFrames = topFrames
         self.createdAt = createdAt
+        self.links = links
     }
 
     /// The alert for `issue` as it stands now.
@@ -81,7 +84,7 @@ public struct Alert: Sendable, Equatable, Codable {
             environment: issue.environment, release: issue.release, score: issue.score,
             explanation: issue.explanation, count: issue.count, eventsSinceLastAlert: eventsSinceLastAlert,
             userCount: issue.userCount, firstSeen: issue.firstSeen, lastSeen: issue.lastSeen,
-            topFrames: issue.topFrames, createdAt: now
+            topFrames: issue.topFrames, createdAt: now, links: issue.links
         )
     }
 }

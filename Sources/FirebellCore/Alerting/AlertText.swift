@@ -50,6 +50,13 @@ public struct AlertText: Sendable {
         return "\(base)/v1/issues/\(issueID)"
     }
 
+    /// The issue's own links (an Alertmanager alert's source, a trace), shown after the
+    /// facts and before the link to the issue. Their URLs are safe inside any markup
+    /// (`AlertLink`), but still come from events: channels escape them as URLs.
+    public var links: [AlertLink] {
+        alert.links ?? []
+    }
+
     /// Labelled facts in display order; values are untrusted where they come from events.
     public var facts: [(label: String, value: String)] {
         var facts: [(String, String)] = [
@@ -72,6 +79,7 @@ public struct AlertText: Sendable {
             lines.append("Top frames:")
             lines += alert.topFrames.map { "  \($0)" }
         }
+        lines += links.map { "\($0.title): \($0.url)" }
         lines.append(link)
         return lines.joined(separator: "\n")
     }

@@ -57,13 +57,17 @@ public struct Issue: Sendable, Equatable, Codable {
     public var regressions: [Date]?
     /// Set by the regression that made it flapping; cleared by one a whole window after the previous.
     public var flappingSince: Date?
+    /// The latest event's links that had any (`AlertLink.links(for:traceURL:)`), shown in
+    /// its alerts; nil when no event had one.
+    public var links: [AlertLink]?
 
     public init(
         id: Int64 = 0, projectID: Int, fingerprint: String, title: String, culprit: String? = nil,
         level: Level, status: IssueStatus = .open, severity: Severity, explanation: String, score: Int,
         count: Int = 0, userCount: Int = 0, firstSeen: Date, lastSeen: Date, environment: String? = nil,
         release: String? = nil, topFrames: [String] = [], lastAlertAt: Date? = nil, eventsSinceAlert: Int = 0,
-        mute: Mute? = nil, resolvedAt: Date? = nil, regressions: [Date]? = nil, flappingSince: Date? = nil
+        mute: Mute? = nil, resolvedAt: Date? = nil, regressions: [Date]? = nil, flappingSince: Date? = nil,
+        links: [AlertLink]? = nil
     ) {
         self.id = id
         self.projectID = projectID
@@ -88,5 +92,6 @@ public struct Issue: Sendable, Equatable, Codable {
         self.regressions = regressions
         self.flappingSince = flappingSince
         self.resolvedAt = resolvedAt
+        self.links = links
     }
 }

@@ -44,12 +44,15 @@ public struct IssueProcessor: Sendable {
     private let router: AlertRouter
     private let policy: AlertPolicy
     private let projectNames: [Int: String]
+    /// `otlp.trace_url`, for the trace link of events with a `trace_id`.
+    private let traceURL: String?
 
     public init(config: FirebellConfig) {
         self.scorer = Scorer(config.severity)
         self.router = AlertRouter(routes: config.routes)
         self.policy = AlertPolicy(repeatAfter: config.alerting.repeatAfter, flapping: config.alerting.flapping)
         self.projectNames = Dictionary(config.projects.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        self.traceURL = config.otlp.traceURL
     }
 
     public func projectName(_ id: Int) -> String {
@@ -82,6 +85,10 @@ public struct IssueProcessor: Sendable {
         issue.level = event.level
         issue.environment = event.environment ?? issue.environment
         issue.release = event.release ?? issue.release
+        let links = AlertLink.links(for: event, traceURL: traceURL)
+        if !links.isEmpty {
+            issue.links = links
+        }
         let frames = event.inAppFrames
         if !frames.isEmpty {
             issue.topFrames = frames.reversed().prefix(5).map(\.display)

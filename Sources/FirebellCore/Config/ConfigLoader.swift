@@ -9,7 +9,7 @@ import Yams
 /// order, each naming the key path and what would be valid.
 public enum ConfigLoader {
     /// The top-level sections, in the order the example config uses.
-    static let sections = ["server", "storage", "projects", "grouping", "severity", "channels", "routes", "alerting"]
+    static let sections = ["server", "storage", "projects", "grouping", "severity", "channels", "routes", "alerting", "otlp"]
 
     /// Loads and validates the file at `path`.
     ///
@@ -60,6 +60,7 @@ public enum ConfigLoader {
             config.channels = channels.channels
             config.routes = RoutesSection.decode(top["routes"], channelNames: channels.names)
             config.alerting = AlertingSection.decode(top["alerting"])
+            config.otlp = OTLPSection.decode(top["otlp"])
         }
         guard reader.errors.isEmpty else { throw ConfigErrors(reader.sortedErrors) }
         return config

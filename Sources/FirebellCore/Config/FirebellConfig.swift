@@ -16,6 +16,8 @@ public struct FirebellConfig: Sendable {
     public var channels: [ChannelConfig]
     public var routes: [Route]
     public var alerting: AlertingConfig
+    /// Links of OpenTelemetry events (`otlp.trace_url`).
+    public var otlp: OTLPConfig
     /// The file this was loaded from, for messages and reloads.
     public var sourcePath: String
 
@@ -28,6 +30,7 @@ public struct FirebellConfig: Sendable {
         channels: [ChannelConfig] = [],
         routes: [Route] = [],
         alerting: AlertingConfig = AlertingConfig(),
+        otlp: OTLPConfig = OTLPConfig(),
         sourcePath: String = ""
     ) {
         self.server = server
@@ -38,6 +41,7 @@ public struct FirebellConfig: Sendable {
         self.channels = channels
         self.routes = routes
         self.alerting = alerting
+        self.otlp = otlp
         self.sourcePath = sourcePath
     }
 

@@ -17,6 +17,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var readTimeout: TimeInterval
     /// Connections served at once; more wait in the listen backlog until one closes.
     public var maxConnections: Int
+    /// `otlp_listen`: a second address serving only OTLP's `/v1/logs` and `/v1/traces`
+    /// (the conventional `…:4318`); nil serves them on `listen` alone.
+    public var otlpListen: ListenAddress?
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8470
@@ -31,7 +34,8 @@ public struct ServerConfig: Sendable, Equatable {
         adminToken: String? = nil,
         maxBody: Int = ServerConfig.defaultMaxBody,
         readTimeout: TimeInterval = ServerConfig.defaultReadTimeout,
-        maxConnections: Int = ServerConfig.defaultMaxConnections
+        maxConnections: Int = ServerConfig.defaultMaxConnections,
+        otlpListen: ListenAddress? = nil
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -40,10 +44,22 @@ public struct ServerConfig: Sendable, Equatable {
         self.maxBody = maxBody
         self.readTimeout = readTimeout
         self.maxConnections = maxConnections
+        self.otlpListen = otlpListen
     }
 
     /// `host:port`, bracketing an IPv6 host so the port stays unambiguous.
     static func hostPort(_ host: String, _ port: Int) -> String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// A `host:port` to listen on, host without IPv6 brackets.
+public struct ListenAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
     }
 }

@@ -21,12 +21,19 @@ extension Firebell {
     /// `/v1/alertmanager`): 401 without one, 403 for a key no project has. Checked
     /// before the body is read.
     func authenticateBearer(_ request: Request, rules: Rules) throws -> ProjectConfig {
-        guard let token = request.bearerToken, !token.isEmpty else {
+        try authenticate(
+            key: request.bearerToken, rules: rules,
+            missing: "missing project key: send 'Authorization: Bearer <key>' with a key from projects[].keys")
+    }
+
+    /// The project `key` belongs to: 401 (saying `missing`) without one, 403 for a key no
+    /// project has; either counted as an event turned away.
+    func authenticate(key: String?, rules: Rules, missing: String) throws -> ProjectConfig {
+        guard let key, !key.isEmpty else {
             ingest.count(project: nil, outcome: "unauthorized", 1)
-            throw ClientError(.unauthorized, "missing project key: send 'Authorization: Bearer <key>' with a key from projects[].keys",
-                              headers: [.wwwAuthenticate: "Bearer"])
+            throw ClientError(.unauthorized, missing, headers: [.wwwAuthenticate: "Bearer"])
         }
-        guard let project = rules.keys.project(forKey: token) else {
+        guard let project = rules.keys.project(forKey: key) else {
             ingest.count(project: nil, outcome: "forbidden", 1)
             throw ClientError(.forbidden, "unknown project key")
         }

@@ -7,10 +7,10 @@ import Logging
 /// the writer (score, decide, route, outbox; committed) → one outcome per event in
 /// `firebell_events_total`.
 ///
-/// `/v1/events` and the Sentry routes hand it the `Event`s they decoded (the
-/// Alertmanager and OTLP routes are to do the same), with the project they
-/// authenticated and the config snapshot the request read once: a reload in the
-/// middle of a request never mixes two configs.
+/// `/v1/events`, the Sentry routes, `/v1/alertmanager` and the OTLP routes hand it
+/// the `Event`s they decoded, with the project they authenticated and the config
+/// snapshot the request read once: a reload in the middle of a request never mixes
+/// two configs.
 struct IngestStage: Sendable {
     let writer: IngestWriter
     let limiter: RateLimiter

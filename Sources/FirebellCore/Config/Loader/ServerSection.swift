@@ -2,7 +2,7 @@ import Foundation
 
 /// Decodes `server:`.
 enum ServerSection {
-    static let keys = ["listen", "base_url", "admin_token", "max_body", "read_timeout", "max_connections"]
+    static let keys = ["listen", "base_url", "admin_token", "max_body", "read_timeout", "max_connections", "otlp_listen"]
     static let listenHint = "use host:port, e.g. 127.0.0.1:8470 or 0.0.0.0:8470"
 
     static func decode(_ value: ConfigValue?) -> ServerConfig {
@@ -37,6 +37,17 @@ enum ServerSection {
                 server.maxConnections = count
             } else {
                 map["max_connections"]?.fail("must be at least 1 (the number of connections served at once, default \(ServerConfig.defaultMaxConnections))")
+            }
+        }
+        if let otlp = map["otlp_listen"], let text = otlp.text() {
+            if let address = parseListen(text) {
+                if address.port != 0, (address.host, address.port) == (server.listenHost, server.listenPort) {
+                    otlp.fail("'\(text)' is server.listen itself, which serves /v1/logs and /v1/traces already; use another port (OTLP's is 4318) or leave it out")
+                } else {
+                    server.otlpListen = ListenAddress(host: address.host, port: address.port)
+                }
+            } else {
+                otlp.fail("'\(text)' is not host:port (use e.g. 127.0.0.1:4318, OTLP/HTTP's port)")
             }
         }
         return server

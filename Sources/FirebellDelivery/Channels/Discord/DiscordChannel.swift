@@ -61,6 +61,11 @@ public struct DiscordChannel: ChannelEncoder {
             let frames = fitLines(lines, limit: Self.fieldValueLimit)
             fields.append(.init(name: "Top frames", value: frames, inline: false))
         }
+        // Masked links: the titles are Firebell's, the URLs made safe by `AlertLink`.
+        let links = text.links.map { "[\($0.title)](\($0.url))" }.filter { $0.utf16.count <= Self.fieldValueLimit }
+        if !links.isEmpty {
+            fields.append(.init(name: "Links", value: fitLines(links, limit: Self.fieldValueLimit), inline: false))
+        }
 
         var embed = DiscordEmbed(
             title: fit(text.whatHappened, Self.titleLimit, Self.escape), url: text.link, description: nil, color: color,

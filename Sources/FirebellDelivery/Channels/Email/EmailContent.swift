@@ -50,7 +50,7 @@ struct EmailContent: Sendable, Equatable {
         if !frames.isEmpty {
             plain += ["", "Top frames:"] + frames.map { "  \($0)" }
         }
-        plain += ["", "\(linkLabel): \(text.link)"]
+        plain += [""] + text.links.map { "\($0.title): \($0.url)" } + ["\(linkLabel): \(text.link)"]
         self.text = plain.joined(separator: "\n") + "\n"
 
         let tone = Self.tone(kind: alert.kind, severity: alert.severity)
@@ -67,7 +67,8 @@ struct EmailContent: Sendable, Equatable {
             body.append("<p style=\"margin:12px 0 4px 0\"><strong>Top frames</strong></p>")
             body.append("<pre style=\"margin:0;padding:8px;background:#f4f4f4\">\(frames.map(HTML.escape).joined(separator: "\n"))</pre>")
         }
-        body.append("<p style=\"margin:12px 0 0 0\"><a href=\"\(HTML.escape(text.link))\">\(HTML.escape(linkLabel))</a></p>")
+        let links = text.links.map { "<a href=\"\(HTML.escape($0.url))\">\(HTML.escape($0.title))</a> · " }.joined()
+        body.append("<p style=\"margin:12px 0 0 0\">\(links)<a href=\"\(HTML.escape(text.link))\">\(HTML.escape(linkLabel))</a></p>")
         html = Self.document(title: subject, body: body)
     }
 

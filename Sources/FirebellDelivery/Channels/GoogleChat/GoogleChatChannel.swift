@@ -43,7 +43,10 @@ public struct GoogleChatChannel: ChannelEncoder {
             let budget = fact.label == "Why" ? Self.whyBudget : Self.valueBudget
             head.append("*\(fact.label):* " + fit(oneLine(fact.value), budget, Self.escape))
         }
-        let tail = "<\(text.link)|Open issue #\(alert.issueID) in Firebell>"
+        // The issue's own links before Firebell's, in the same `<url|text>` form (`AlertLink`
+        // encodes `|` and `>`, so a URL cannot end the link).
+        let tail = (text.links.map { "<\($0.url)|\($0.title)>" } + ["<\(text.link)|Open issue #\(alert.issueID) in Firebell>"])
+            .joined(separator: " · ")
         var lines = head
         if !alert.topFrames.isEmpty {
             // The frames get what the text limit leaves after everything else.

@@ -46,6 +46,10 @@ public struct MattermostChannel: ChannelEncoder {
         if let culprit = alert.culprit {
             lines.append("**Culprit:** " + fit(oneLine(culprit), Self.valueBudget, Self.escape))
         }
+        if !text.links.isEmpty {
+            // Markdown links, as the roll-up's: the titles are Firebell's, the URLs made safe by `AlertLink`.
+            lines.append("**Links:** " + text.links.map { "[\($0.title)](\($0.url))" }.joined(separator: " · "))
+        }
         if !alert.topFrames.isEmpty {
             lines.append("**Top frames**")
             lines += alert.topFrames.map { "- " + fit(oneLine($0), Self.frameBudget, Self.escape) }

@@ -73,7 +73,8 @@ public struct PagerDutyChannel: ChannelEncoder {
             customDetails: details)
         return try post(PagerDutyEvent(
             routingKey: routingKey, eventAction: "trigger", dedupKey: dedupKey, payload: payload,
-            links: [.init(href: text.link, text: "Issue #\(alert.issueID) in Firebell")], client: "Firebell", clientURL: text.link))
+            links: [.init(href: text.link, text: "Issue #\(alert.issueID) in Firebell")] + text.links.map { .init(href: $0.url, text: $0.title) },
+            client: "Firebell", clientURL: text.link))
     }
 
     /// A roll-up is one trigger of its own (the Events API takes one event per request):

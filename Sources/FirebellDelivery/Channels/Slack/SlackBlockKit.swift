@@ -24,7 +24,10 @@ struct SlackContent {
             let frames = alert.topFrames.map(SlackChannel.escape).joined(separator: "\n")
             blocks.append(.section(Truncation.cut("*Top frames*\n```\n\(frames)\n```", to: SlackChannel.sectionLimit)))
         }
-        blocks.append(.context("<\(text.link)|Open issue #\(alert.issueID) in Firebell>"))
+        // The issue's own links before Firebell's, one element each, so a long one never
+        // cuts another; one past Slack's limit is left out rather than cut into a broken link.
+        let links = text.links.map { "<\(SlackChannel.escape($0.url))|\($0.title)>" }.filter { $0.count <= SlackChannel.sectionLimit }
+        blocks.append(.context(links + ["<\(text.link)|Open issue #\(alert.issueID) in Firebell>"]))
         self.text = Truncation.cut(SlackChannel.escape(text.headline), to: SlackChannel.sectionLimit)
         self.blocks = blocks
     }

@@ -60,7 +60,8 @@ struct SlackPayload: Encodable {
 enum SlackBlock: Encodable {
     case header(String)
     case section(String)
-    case context(String)
+    /// Up to 10 mrkdwn elements.
+    case context([String])
 
     private struct Text: Encodable {
         var type: String
@@ -78,9 +79,9 @@ enum SlackBlock: Encodable {
         case .section(let text):
             try c.encode("section", forKey: .type)
             try c.encode(Text(type: "mrkdwn", text: text), forKey: .text)
-        case .context(let text):
+        case .context(let texts):
             try c.encode("context", forKey: .type)
-            try c.encode([Text(type: "mrkdwn", text: text)], forKey: .elements)
+            try c.encode(texts.prefix(10).map { Text(type: "mrkdwn", text: $0) }, forKey: .elements)
         }
     }
 }

@@ -55,7 +55,8 @@ public struct TeamsChannel: ChannelEncoder {
                 body.append(.text("Top frames", bold: true, size: nil))
                 body.append(.monospace(fitLines(lines, limit: budget)))
             }
-            return TeamsCard(body: body, actions: [.init(title: "Open issue #\(alert.issueID) in Firebell", url: text.link)])
+            let open = TeamsCard.OpenURL(title: "Open issue #\(alert.issueID) in Firebell", url: text.link)
+            return TeamsCard(body: body, actions: [open] + text.links.map { .init(title: $0.title, url: $0.url) })
         }
     }
 
@@ -81,7 +82,7 @@ public struct TeamsChannel: ChannelEncoder {
     }
 
     /// A `template` becomes the card's only `TextBlock` (Adaptive Card Markdown, as the template
-    /// writes it), cut until the message fits; the "Open issue" button stays.
+    /// writes it), cut until the message fits; the "Open issue" button and the issue's links stay.
     public func applying(template rendered: String, to message: ChannelMessage) -> ChannelMessage {
         guard case .http(var request) = message,
               var object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any],

@@ -46,7 +46,12 @@ public struct TelegramChannel: ChannelEncoder {
         if !alert.topFrames.isEmpty {
             body += [.text("\n\n"), .bold("Top frames"), .text("\n"), .pre(Self.cut(alert.topFrames.joined(separator: "\n"), Self.framesLimit))]
         }
-        let tail: [TelegramHTML.Part] = [.text("\n\n"), .link(href: text.link, label: "Open issue #\(alert.issueID) in Firebell")]
+        // The issue's own links, then Firebell's: the tail always fits whole.
+        var tail: [TelegramHTML.Part] = [.text("\n\n")]
+        for link in text.links {
+            tail += [.link(href: link.url, label: link.title), .text(" · ")]
+        }
+        tail.append(.link(href: text.link, label: "Open issue #\(alert.issueID) in Firebell"))
         return try send(TelegramHTML.render(body, tail: tail))
     }
 

@@ -110,6 +110,7 @@ public struct ChannelTemplate: Sendable {
         fields["events_since_last_alert"] = alert.eventsSinceLastAlert
         fields["users"] = alert.userCount
         fields["top_frames"] = alert.topFrames
+        fields["links"] = text.links.map { ["title": $0.title, "url": $0.url] }
         fields["critical"] = alert.severity == .critical
         fields["resolved"] = alert.kind == .resolved
         fields["json"] = strings.mapValues(json)

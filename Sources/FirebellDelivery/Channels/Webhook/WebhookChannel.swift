@@ -103,7 +103,7 @@ struct WebhookPayload: Encodable {
             case kind, issueID = "issue_id", project, projectID = "project_id", severity, title, culprit, level
             case environment, release, score, explanation, count, eventsSinceLastAlert = "events_since_last_alert"
             case userCount = "user_count", firstSeen = "first_seen", lastSeen = "last_seen", topFrames = "top_frames"
-            case headline, summary, link
+            case headline, summary, link, links
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -129,6 +129,8 @@ struct WebhookPayload: Encodable {
             try c.encode(headline, forKey: .headline)
             try c.encode(summary, forKey: .summary)
             try c.encode(link, forKey: .link)
+            // The issue's own links (an Alertmanager alert's source, a trace): `[{title, url}]`.
+            try c.encode(alert.links ?? [], forKey: .links)
         }
     }
 }
