@@ -28,12 +28,23 @@ public struct StorageConfig: Sendable, Equatable {
     public var url: StorageURL
     /// How long events and resolved issues are kept.
     public var retention: TimeInterval
+    /// PostgreSQL: connections per node at most (`storage.pool_size`).
+    public var poolSize: Int
+    /// How long a node's claim on a delivery holds before any node may take it (`storage.lease`).
+    public var lease: TimeInterval
 
     public static let defaultURL = StorageURL.sqlite(path: "data/firebell.sqlite")
     public static let defaultRetention: TimeInterval = 14 * 86400
+    public static let defaultPoolSize = 8
+    public static let defaultLease: TimeInterval = 30
 
-    public init(url: StorageURL = StorageConfig.defaultURL, retention: TimeInterval = StorageConfig.defaultRetention) {
+    public init(
+        url: StorageURL = StorageConfig.defaultURL, retention: TimeInterval = StorageConfig.defaultRetention,
+        poolSize: Int = StorageConfig.defaultPoolSize, lease: TimeInterval = StorageConfig.defaultLease
+    ) {
         self.url = url
         self.retention = retention
+        self.poolSize = poolSize
+        self.lease = lease
     }
 }

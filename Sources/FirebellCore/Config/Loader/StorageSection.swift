@@ -2,7 +2,7 @@ import Foundation
 
 /// Decodes `storage:`.
 enum StorageSection {
-    static let keys = ["url", "retention"]
+    static let keys = ["url", "retention", "pool_size", "lease"]
 
     static func decode(_ value: ConfigValue?) -> StorageConfig {
         var storage = StorageConfig()
@@ -16,6 +16,16 @@ enum StorageSection {
         }
         if let retention = map["retention"]?.positiveDuration() {
             storage.retention = retention
+        }
+        if let count = map["pool_size"]?.int() {
+            if count > 0 {
+                storage.poolSize = count
+            } else {
+                map["pool_size"]?.fail("must be at least 1 (PostgreSQL connections per node, default \(StorageConfig.defaultPoolSize))")
+            }
+        }
+        if let lease = map["lease"]?.positiveDuration() {
+            storage.lease = lease
         }
         return storage
     }
