@@ -1,0 +1,354 @@
+import FirebellCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The multi-node store: several Firebell nodes share one PostgreSQL database.
+///
+/// A pool of `storage.pool_size` connections (PostgresNIO's `PostgresClient`). Each
+/// batch is one transaction that locks the batch's issues before the processor
+/// decides on them, so a change is decided once however many nodes see its events
+/// (see `PostgresBatch`); a transaction that lost a race with another node is run
+/// again (`PostgresRetry`). Outbox claims name this node (`node`): a node's start
+/// releases the claims its previous run left, never another node's live ones.
+/// Commits are durable when they return (`synchronous_commit`), so `sync()` has
+/// nothing left to do.
+public final class PostgresStore: Store {
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    /// This node's name in `outbox.claimed_by`; stable across its restarts.
+    public let node: String
+    private let logger: Logger
+
+    private init(client: PostgresClient, runner: Task<Void, Never>, node: String, logger: Logger) {
+        self.client = client
+        self.runner = runner
+        self.node = node
+        self.logger = logger
+    }
+
+    /// Connects to the database at `url` (see `PostgresLocation`) and brings its schema
+    /// up to date; `node` names this process in claims (`Store.releaseClaims(now:)`).
+    public static func open(url: String, poolSize: Int = 8, node: String, logger: Logger) async throws -> PostgresStore {
+        try await open(PostgresLocation(url: url), poolSize: poolSize, node: node, logger: logger)
+    }
+
+    public static func open(_ location: PostgresLocation, poolSize: Int = 8, node: String, logger: Logger) async throws -> PostgresStore {
+        let client = PostgresClient(configuration: location.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        do {
+            try await client.withConnection { try await PostgresSchema.migrate($0, logger: logger) }
+        } catch {
+            runner.cancel()
+            await runner.value
+            if error is StoreError { throw error }
+            throw StoreError(
+                "storage.url: cannot use PostgreSQL at \(location.host):\(location.port)/\(location.database): \(String(reflecting: error))")
+        }
+        return PostgresStore(client: client, runner: runner, node: node, logger: logger)
+    }
+
+    /// BEGIN … COMMIT on one pooled connection, rolling back on any error.
+    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        try await client.query(query, logger: logger)
+    }
+
+    // MARK: Ingest
+
+    public func ingest(_ items: [IngestItem], processor: BatchProcessor, claim: OutboxClaim?) async throws -> IngestResult {
+        guard !items.isEmpty else { return IngestResult(outcomes: []) }
+        let request = processor.request(for: items)
+        return try await PostgresRetry.run(logger: logger) {
+            try await transaction { connection in
+                let batch = PostgresBatch(connection: connection, node: node, logger: logger)
+                let snapshot = try await batch.load(request)
+                let change = processor.process(items, snapshot: snapshot)
+                guard !change.isEmpty else { return IngestResult(change, ids: [:], claimed: []) }
+                let (ids, claimed) = try await batch.commit(change, locked: snapshot.issues, claim: claim)
+                return IngestResult(change, ids: ids, claimed: claimed)
+            }
+        }
+    }
+
+    /// Nothing to wait for: a PostgreSQL commit is on stable storage when it returns.
+    public func sync() async throws {}
+
+    // MARK: Issues
+
+    public func issues(_ query: IssueQuery) async throws -> [Issue] {
+        let rows = try await self.query(
+            """
+            SELECT id, data FROM issues
+            WHERE (\(query.projectID.map(Int64.init))::int8 IS NULL OR project_id = \(query.projectID.map(Int64.init))::int8)
+              AND (\(query.status?.rawValue)::text IS NULL OR status = \(query.status?.rawValue)::text)
+            ORDER BY seen_minute DESC, last_seen DESC, id DESC LIMIT \(Int64(query.limit))
+            """)
+        return try await Self.decodeIssues(rows)
+    }
+
+    public func issue(id: Int64) async throws -> Issue? {
+        try await Self.decodeIssues(query("SELECT id, data FROM issues WHERE id = \(id)")).first
+    }
+
+    public func resolve(
+        issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
+    ) async throws -> Issue? {
+        try await PostgresRetry.run(logger: logger) {
+            try await transaction { connection in
+                guard var issue = try await Self.lockIssue(issueID, on: connection, logger: logger) else { return nil }
+                guard issue.status != .resolved else { return issue }
+                issue.resolve(at: now)
+                try await Self.write(issue, on: connection, logger: logger)
+                var alerted: [String] = []
+                for try await channel in try await connection.query(
+                    "SELECT DISTINCT channel FROM outbox WHERE issue_id = \(issueID) ORDER BY channel", logger: logger
+                ).decode(String.self) {
+                    alerted.append(channel)
+                }
+                let alert = Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
+                let rows = notify(alerted).map { channel in
+                    OutboxEntry(owed: OwedDelivery(issue: issue.key, channel: channel, alert: alert, due: now, digest: nil), issueID: issueID, claim: nil)
+                }
+                let payload = try alert.jsonText()
+                _ = try await PostgresOutbox.insert(
+                    rows, payloads: rows.map { _ in payload }, node: node, on: connection, logger: logger)
+                return issue
+            }
+        }
+    }
+
+    public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
+        try await updateIssue(issueID) { $0.mute(mute) }
+    }
+
+    public func unmute(issueID: Int64, at now: Date) async throws -> Issue? {
+        try await updateIssue(issueID) { $0.unmute() }
+    }
+
+    private func updateIssue(_ id: Int64, _ change: @escaping @Sendable (inout Issue) -> Void) async throws -> Issue? {
+        try await PostgresRetry.run(logger: logger) {
+            try await transaction { connection in
+                guard var issue = try await Self.lockIssue(id, on: connection, logger: logger) else { return nil }
+                change(&issue)
+                try await Self.write(issue, on: connection, logger: logger)
+                return issue
+            }
+        }
+    }
+
+    /// The issue, locked until the transaction ends: a batch of its events waits, then sees the change.
+    private static func lockIssue(_ id: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Issue? {
+        try await decodeIssues(connection.query("SELECT id, data FROM issues WHERE id = \(id) FOR UPDATE", logger: logger)).first
+    }
+
+    private static func write(_ issue: Issue, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            UPDATE issues SET status = \(issue.status.rawValue), last_seen = \(issue.lastSeen.timeIntervalSince1970),
+                seen_minute = \(Int64(SQLiteStore.minute(issue.lastSeen))), data = \(try issue.jsonText())
+            WHERE id = \(issue.id)
+            """, logger: logger)
+    }
+
+    // MARK: Threads
+
+    public func threadReference(issueID: Int64, channel: String) async throws -> String? {
+        for try await reference in try await query(
+            "SELECT reference FROM threads WHERE issue_id = \(issueID) AND channel = \(channel)"
+        ).decode(String.self) {
+            return reference
+        }
+        return nil
+    }
+
+    public func setThreadReference(issueID: Int64, channel: String, reference: String) async throws {
+        try await query(
+            "INSERT INTO threads (issue_id, channel, reference) VALUES (\(issueID), \(channel), \(reference)) ON CONFLICT DO NOTHING")
+    }
+
+    public func forgetThreadReference(issueID: Int64, channel: String) async throws {
+        try await query("DELETE FROM threads WHERE issue_id = \(issueID) AND channel = \(channel)")
+    }
+
+    // MARK: Outbox
+
+    public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?) async throws -> [OutboxEntry] {
+        try await client.withConnection { connection in
+            try await PostgresOutbox.claim(now: now, limit: limit, lease: lease, room: room, node: node, on: connection, logger: logger)
+        }
+    }
+
+    public func finishDeliveries(_ results: [(entry: OutboxEntry, result: DeliveryResult)], at now: Date) async throws {
+        let finished = results.map { pair in
+            var entry = pair.entry
+            entry.apply(pair.result, at: now)
+            return entry
+        }
+        try await client.withConnection { connection in
+            try await PostgresOutbox.write(finished, on: connection, logger: logger)
+        }
+    }
+
+    public func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws {
+        try await transaction { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: PostgresOutbox.columns) FROM outbox WHERE id = \(id) FOR UPDATE", logger: logger)
+            guard var entry = try await PostgresOutbox.decode(rows).first else { return }
+            entry.apply(result, at: now)
+            try await PostgresOutbox.write([entry], on: connection, logger: logger)
+        }
+    }
+
+    /// Gives back rows this node claimed and could not start; another node's claims stay.
+    public func releaseDeliveries(ids: [Int64], at now: Date) async throws {
+        guard !ids.isEmpty else { return }
+        try await query(
+            """
+            UPDATE outbox SET next_attempt_at = \(now.timeIntervalSince1970), claimed_by = NULL, attempts = GREATEST(attempts - 1, 0)
+            WHERE status = 'pending' AND claimed_by = \(node) AND id = ANY(\(ids)::int8[])
+            """)
+    }
+
+    /// Makes the rows this node still holds claimed due now: at its start, they are what
+    /// its previous run left in flight when it died. Other nodes' claims are theirs: a
+    /// live node is delivering them, and a dead one's come back when their lease ends.
+    public func releaseClaims(now: Date) async throws -> Int {
+        let rows = try await query(
+            """
+            UPDATE outbox SET next_attempt_at = \(now.timeIntervalSince1970), claimed_by = NULL
+            WHERE status = 'pending' AND claimed_by = \(node)
+            RETURNING id
+            """)
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+
+    public func nextDeliveryDue() async throws -> Date? {
+        for try await due in try await query("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'").decode(Double?.self) {
+            return due.map(Date.init(timeIntervalSince1970:))
+        }
+        return nil
+    }
+
+    public func deliveries(status: DeliveryStatus?, limit: Int) async throws -> [OutboxEntry] {
+        try await PostgresOutbox.decode(query(
+            """
+            SELECT \(unescaped: PostgresOutbox.columns) FROM outbox
+            WHERE \(status?.rawValue)::text IS NULL OR status = \(status?.rawValue)::text
+            ORDER BY id DESC LIMIT \(Int64(limit))
+            """))
+    }
+
+    public func deliveryCounts() async throws -> [DeliveryStatus: Int] {
+        var counts: [DeliveryStatus: Int] = [:]
+        for try await (status, count) in try await query("SELECT status, COUNT(*) FROM outbox GROUP BY status").decode((String, Int64).self) {
+            if let status = DeliveryStatus(rawValue: status) { counts[status] = Int(count) }
+        }
+        return counts
+    }
+
+    /// Two counts on `outbox_due`'s leading column: never a read of the delivered rows.
+    public func outboxBacklog() async throws -> (pending: Int, dead: Int) {
+        for try await (pending, dead) in try await query(
+            """
+            SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending'), (SELECT COUNT(*) FROM outbox WHERE status = 'dead')
+            """
+        ).decode((Int64, Int64).self) {
+            return (Int(pending), Int(dead))
+        }
+        return (0, 0)
+    }
+
+    public func retryDelivery(id: Int64, at now: Date) async throws -> Bool {
+        let rows = try await query(
+            """
+            UPDATE outbox SET status = 'pending', next_attempt_at = \(now.timeIntervalSince1970), finished_at = NULL, claimed_by = NULL
+            WHERE id = \(id) RETURNING id
+            """)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    // MARK: Backtest
+
+    public func storedEvents(since: Date, after cursor: EventCursor?, limit: Int) async throws -> (events: [Backtest.StoredEvent], next: EventCursor?) {
+        let after = cursor ?? EventCursor(receivedAt: since, sequence: 0)
+        let rows = try await query(
+            """
+            SELECT id, project_id, received_at, payload FROM events
+            WHERE received_at >= \(since.timeIntervalSince1970)
+              AND (received_at, id) > (\(after.receivedAt.timeIntervalSince1970), \(after.sequence))
+            ORDER BY received_at, id LIMIT \(Int64(limit))
+            """)
+        var events: [Backtest.StoredEvent] = []
+        var next: EventCursor?
+        for try await (id, project, received, payload) in rows.decode((Int64, Int64, Double, String).self) {
+            let receivedAt = Date(timeIntervalSince1970: received)
+            events.append(Backtest.StoredEvent(
+                projectID: Int(project), event: try JSONDecoder().decode(Event.self, from: Data(payload.utf8)), receivedAt: receivedAt))
+            next = EventCursor(receivedAt: receivedAt, sequence: id)
+        }
+        return (events, events.count < limit ? nil : next)
+    }
+
+    public func owedAlerts(since: Date) async throws -> [OwedAlert] {
+        let rows = try await query(
+            """
+            SELECT channel, alert::jsonb ->> 'kind', alert::jsonb ->> 'severity'
+            FROM outbox WHERE created_at >= \(since.timeIntervalSince1970) ORDER BY id
+            """)
+        var alerts: [OwedAlert] = []
+        for try await (channel, kind, severity) in rows.decode((String, String?, String?).self) {
+            guard let kind = kind.flatMap(AlertKind.init(rawValue:)), let severity = severity.flatMap(Severity.init(rawValue:)) else { continue }
+            alerts.append(OwedAlert(channel: channel, kind: kind, severity: severity))
+        }
+        return alerts
+    }
+
+    // MARK: Housekeeping
+
+    public func pruneEvents(before cutoff: Date) async throws -> Int {
+        for try await count in try await query(
+            "WITH pruned AS (DELETE FROM events WHERE received_at < \(cutoff.timeIntervalSince1970) RETURNING 1) SELECT COUNT(*) FROM pruned"
+        ).decode(Int64.self) {
+            return Int(count)
+        }
+        return 0
+    }
+
+    public func ping() async throws {
+        try await query("SELECT 1")
+    }
+
+    public func close() async throws {
+        runner.cancel()
+        await runner.value
+    }
+
+    // MARK: Coding
+
+    private static func decodeIssues(_ rows: PostgresRowSequence) async throws -> [Issue] {
+        var issues: [Issue] = []
+        for try await (id, data) in rows.decode((Int64, String).self) {
+            var issue = try Issue(jsonText: data)
+            issue.id = id
+            issues.append(issue)
+        }
+        return issues
+    }
+}
