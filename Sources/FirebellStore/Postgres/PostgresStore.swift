@@ -331,6 +331,20 @@ public final class PostgresStore: Store {
         return 0
     }
 
+    /// Runs one statement as is (tests).
+    func execute(_ sql: String) async throws {
+        try await query(PostgresQuery(unsafeSQL: sql))
+    }
+
+    /// The schema versions applied, in order (tests).
+    func migrationVersions() async throws -> [Int] {
+        var versions: [Int] = []
+        for try await version in try await query("SELECT version FROM schema_migrations ORDER BY version").decode(Int.self) {
+            versions.append(version)
+        }
+        return versions
+    }
+
     public func ping() async throws {
         try await query("SELECT 1")
     }
