@@ -73,7 +73,7 @@ enum PostgresOutbox {
             FROM picked WHERE outbox.id = picked.id
             RETURNING \(unescaped: qualifiedColumns)
             """, logger: logger)
-        return try await decode(rows).sorted { $0.id < $1.id }
+        return try decode(await rows.collect()).sorted { $0.id < $1.id }
     }
 
     /// Writes rows as `apply` left them, unclaimed, in one statement.
@@ -95,9 +95,9 @@ enum PostgresOutbox {
     }
 
     /// Rows selected as `columns`.
-    static func decode(_ rows: PostgresRowSequence) async throws -> [OutboxEntry] {
+    static func decode(_ rows: [PostgresRow]) throws -> [OutboxEntry] {
         var entries: [OutboxEntry] = []
-        for try await row in rows {
+        for row in rows {
             let (id, issueID, channel, status, attempts, next, created, finished, lastStatus, lastError, digest, alert) = try row.decode(
                 (Int64, Int64, String, String, Int32, Double, Double, Double?, Int32?, String?, Double?, String).self)
             entries.append(OutboxEntry(

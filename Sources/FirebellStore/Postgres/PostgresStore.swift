@@ -2,6 +2,7 @@ import FirebellCore
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The multi-node store: several Firebell nodes share one PostgreSQL database.
 ///
@@ -34,7 +35,11 @@ public final class PostgresStore: Store {
     }
 
     public static func open(_ location: PostgresLocation, poolSize: Int = 8, node: String, logger: Logger) async throws -> PostgresStore {
-        let client = PostgresClient(configuration: location.clientConfiguration(poolSize: poolSize), backgroundLogger: logger)
+        // The pool logs every failed connection attempt at info, several a second while
+        // the database is away; readiness (`/readyz`) and the failed writes say it already.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: location.clientConfiguration(poolSize: poolSize), backgroundLogger: poolLogger)
         let runner = Task { await client.run() }
         do {
             try await client.withConnection { try await PostgresSchema.migrate($0, logger: logger) }
@@ -48,9 +53,56 @@ public final class PostgresStore: Store {
         return PostgresStore(client: client, runner: runner, node: node, logger: logger)
     }
 
+    /// How long an operation waits for a pooled connection. While the database is away
+    /// the pool keeps trying to connect and would hold callers for up to a minute;
+    /// failing after this instead lets ingest answer 503 and `/readyz` say why.
+    static let connectionWait: Duration = .seconds(5)
+
+    /// Runs `body` on a pooled connection, failing if none comes within `connectionWait`.
+    /// Only the wait is cut short: once `body` has its connection it runs to its end,
+    /// so a batch is never abandoned half-way and then committed after its 503.
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let leased = LeaseFlag()
+        return try await withThrowingTaskGroup(of: LeaseStep<T>.self) { group in
+            group.addTask {
+                .done(try await self.client.withConnection { connection in
+                    leased.value.withLock { $0 = true }
+                    return try await body(connection)
+                })
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.connectionWait)
+                return .waited
+            }
+            while let step = try await group.next() {
+                switch step {
+                case .done(let value):
+                    group.cancelAll()
+                    return value
+                case .waited:
+                    guard !leased.value.withLock({ $0 }) else { continue }
+                    group.cancelAll()
+                    do {
+                        // It may have got its connection after all, just now: then it ran.
+                        if case .done(let value) = try await group.next() { return value }
+                    } catch where !leased.value.withLock({ $0 }) {}
+                    throw StoreError("PostgreSQL: no connection within \(Self.connectionWait) (is the database reachable?)")
+                }
+            }
+            throw CancellationError()
+        }
+    }
+
+    private enum LeaseStep<T: Sendable>: Sendable { case done(T), waited }
+
+    /// Set once the operation has its connection (a class: a `Mutex` cannot be captured).
+    private final class LeaseFlag: Sendable {
+        let value = Mutex(false)
+    }
+
     /// BEGIN … COMMIT on one pooled connection, rolling back on any error.
-    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withConnection { [self] connection in
             try await connection.query("BEGIN", logger: logger)
             do {
                 let result = try await body(connection)
@@ -63,8 +115,10 @@ public final class PostgresStore: Store {
         }
     }
 
-    private func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await client.query(query, logger: logger)
+    /// Runs one statement on a pooled connection; its rows, read whole.
+    @discardableResult
+    private func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await withConnection { connection in try await connection.query(query, logger: self.logger).collect() }
     }
 
     // MARK: Ingest
@@ -73,7 +127,7 @@ public final class PostgresStore: Store {
         guard !items.isEmpty else { return IngestResult(outcomes: []) }
         let request = processor.request(for: items)
         return try await PostgresRetry.run(logger: logger) {
-            try await transaction { connection in
+            try await transaction { [self] connection in
                 let batch = PostgresBatch(connection: connection, node: node, logger: logger)
                 let snapshot = try await batch.load(request)
                 let change = processor.process(items, snapshot: snapshot)
@@ -97,18 +151,30 @@ public final class PostgresStore: Store {
               AND (\(query.status?.rawValue)::text IS NULL OR status = \(query.status?.rawValue)::text)
             ORDER BY seen_minute DESC, last_seen DESC, id DESC LIMIT \(Int64(query.limit))
             """)
-        return try await Self.decodeIssues(rows)
+        return try Self.decodeIssues(rows)
     }
 
     public func issue(id: Int64) async throws -> Issue? {
-        try await Self.decodeIssues(query("SELECT id, data FROM issues WHERE id = \(id)")).first
+        try Self.decodeIssues(await query("SELECT id, data FROM issues WHERE id = \(id)")).first
     }
 
     public func resolve(
         issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> Issue? {
+        // The transaction runs on a pooled connection in a child task that ends before
+        // this returns: the closures do not outlive the call.
+        try await withoutActuallyEscaping(projectName) { projectName in
+            try await withoutActuallyEscaping(notify) { notify in
+                try await resolve(issueID: issueID, at: now, owing: (projectName, notify))
+            }
+        }
+    }
+
+    private func resolve(
+        issueID: Int64, at now: Date, owing: (projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String])
+    ) async throws -> Issue? {
         try await PostgresRetry.run(logger: logger) {
-            try await transaction { connection in
+            try await transaction { [self] connection in
                 guard var issue = try await Self.lockIssue(issueID, on: connection, logger: logger) else { return nil }
                 guard issue.status != .resolved else { return issue }
                 issue.resolve(at: now)
@@ -119,8 +185,9 @@ public final class PostgresStore: Store {
                 ).decode(String.self) {
                     alerted.append(channel)
                 }
-                let alert = Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
-                let rows = notify(alerted).map { channel in
+                let alert = Alert(
+                    kind: .resolved, issue: issue, projectName: owing.projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
+                let rows = owing.notify(alerted).map { channel in
                     OutboxEntry(owed: OwedDelivery(issue: issue.key, channel: channel, alert: alert, due: now, digest: nil), issueID: issueID, claim: nil)
                 }
                 let payload = try alert.jsonText()
@@ -141,7 +208,7 @@ public final class PostgresStore: Store {
 
     private func updateIssue(_ id: Int64, _ change: @escaping @Sendable (inout Issue) -> Void) async throws -> Issue? {
         try await PostgresRetry.run(logger: logger) {
-            try await transaction { connection in
+            try await transaction { [self] connection in
                 guard var issue = try await Self.lockIssue(id, on: connection, logger: logger) else { return nil }
                 change(&issue)
                 try await Self.write(issue, on: connection, logger: logger)
@@ -152,7 +219,7 @@ public final class PostgresStore: Store {
 
     /// The issue, locked until the transaction ends: a batch of its events waits, then sees the change.
     private static func lockIssue(_ id: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Issue? {
-        try await decodeIssues(connection.query("SELECT id, data FROM issues WHERE id = \(id) FOR UPDATE", logger: logger)).first
+        try decodeIssues(await connection.query("SELECT id, data FROM issues WHERE id = \(id) FOR UPDATE", logger: logger).collect()).first
     }
 
     private static func write(_ issue: Issue, on connection: PostgresConnection, logger: Logger) async throws {
@@ -167,9 +234,10 @@ public final class PostgresStore: Store {
     // MARK: Threads
 
     public func threadReference(issueID: Int64, channel: String) async throws -> String? {
-        for try await reference in try await query(
+        for row in try await query(
             "SELECT reference FROM threads WHERE issue_id = \(issueID) AND channel = \(channel)"
-        ).decode(String.self) {
+        ) {
+            let reference = try row.decode(String.self)
             return reference
         }
         return nil
@@ -187,7 +255,7 @@ public final class PostgresStore: Store {
     // MARK: Outbox
 
     public func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?) async throws -> [OutboxEntry] {
-        try await client.withConnection { connection in
+        try await withConnection { [self] connection in
             try await PostgresOutbox.claim(now: now, limit: limit, lease: lease, room: room, node: node, on: connection, logger: logger)
         }
     }
@@ -198,16 +266,16 @@ public final class PostgresStore: Store {
             entry.apply(pair.result, at: now)
             return entry
         }
-        try await client.withConnection { connection in
+        try await withConnection { [self] connection in
             try await PostgresOutbox.write(finished, on: connection, logger: logger)
         }
     }
 
     public func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             let rows = try await connection.query(
                 "SELECT \(unescaped: PostgresOutbox.columns) FROM outbox WHERE id = \(id) FOR UPDATE", logger: logger)
-            guard var entry = try await PostgresOutbox.decode(rows).first else { return }
+            guard var entry = try PostgresOutbox.decode(await rows.collect()).first else { return }
             entry.apply(result, at: now)
             try await PostgresOutbox.write([entry], on: connection, logger: logger)
         }
@@ -233,20 +301,19 @@ public final class PostgresStore: Store {
             WHERE status = 'pending' AND claimed_by = \(node)
             RETURNING id
             """)
-        var count = 0
-        for try await _ in rows { count += 1 }
-        return count
+        return rows.count
     }
 
     public func nextDeliveryDue() async throws -> Date? {
-        for try await due in try await query("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'").decode(Double?.self) {
+        for row in try await query("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'") {
+            let due = try row.decode(Double?.self)
             return due.map(Date.init(timeIntervalSince1970:))
         }
         return nil
     }
 
     public func deliveries(status: DeliveryStatus?, limit: Int) async throws -> [OutboxEntry] {
-        try await PostgresOutbox.decode(query(
+        try PostgresOutbox.decode(await query(
             """
             SELECT \(unescaped: PostgresOutbox.columns) FROM outbox
             WHERE \(status?.rawValue)::text IS NULL OR status = \(status?.rawValue)::text
@@ -256,7 +323,8 @@ public final class PostgresStore: Store {
 
     public func deliveryCounts() async throws -> [DeliveryStatus: Int] {
         var counts: [DeliveryStatus: Int] = [:]
-        for try await (status, count) in try await query("SELECT status, COUNT(*) FROM outbox GROUP BY status").decode((String, Int64).self) {
+        for row in try await query("SELECT status, COUNT(*) FROM outbox GROUP BY status") {
+            let (status, count) = try row.decode((String, Int64).self)
             if let status = DeliveryStatus(rawValue: status) { counts[status] = Int(count) }
         }
         return counts
@@ -264,11 +332,12 @@ public final class PostgresStore: Store {
 
     /// Two counts on `outbox_due`'s leading column: never a read of the delivered rows.
     public func outboxBacklog() async throws -> (pending: Int, dead: Int) {
-        for try await (pending, dead) in try await query(
+        for row in try await query(
             """
             SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending'), (SELECT COUNT(*) FROM outbox WHERE status = 'dead')
             """
-        ).decode((Int64, Int64).self) {
+        ) {
+            let (pending, dead) = try row.decode((Int64, Int64).self)
             return (Int(pending), Int(dead))
         }
         return (0, 0)
@@ -280,8 +349,7 @@ public final class PostgresStore: Store {
             UPDATE outbox SET status = 'pending', next_attempt_at = \(now.timeIntervalSince1970), finished_at = NULL, claimed_by = NULL
             WHERE id = \(id) RETURNING id
             """)
-        for try await _ in rows { return true }
-        return false
+        return !rows.isEmpty
     }
 
     // MARK: Backtest
@@ -297,7 +365,8 @@ public final class PostgresStore: Store {
             """)
         var events: [Backtest.StoredEvent] = []
         var next: EventCursor?
-        for try await (id, project, received, payload) in rows.decode((Int64, Int64, Double, String).self) {
+        for row in rows {
+            let (id, project, received, payload) = try row.decode((Int64, Int64, Double, String).self)
             let receivedAt = Date(timeIntervalSince1970: received)
             events.append(Backtest.StoredEvent(
                 projectID: Int(project), event: try JSONDecoder().decode(Event.self, from: Data(payload.utf8)), receivedAt: receivedAt))
@@ -313,7 +382,8 @@ public final class PostgresStore: Store {
             FROM outbox WHERE created_at >= \(since.timeIntervalSince1970) ORDER BY id
             """)
         var alerts: [OwedAlert] = []
-        for try await (channel, kind, severity) in rows.decode((String, String?, String?).self) {
+        for row in rows {
+            let (channel, kind, severity) = try row.decode((String, String?, String?).self)
             guard let kind = kind.flatMap(AlertKind.init(rawValue:)), let severity = severity.flatMap(Severity.init(rawValue:)) else { continue }
             alerts.append(OwedAlert(channel: channel, kind: kind, severity: severity))
         }
@@ -323,9 +393,10 @@ public final class PostgresStore: Store {
     // MARK: Housekeeping
 
     public func pruneEvents(before cutoff: Date) async throws -> Int {
-        for try await count in try await query(
+        for row in try await query(
             "WITH pruned AS (DELETE FROM events WHERE received_at < \(cutoff.timeIntervalSince1970) RETURNING 1) SELECT COUNT(*) FROM pruned"
-        ).decode(Int64.self) {
+        ) {
+            let count = try row.decode(Int64.self)
             return Int(count)
         }
         return 0
@@ -339,7 +410,8 @@ public final class PostgresStore: Store {
     /// The schema versions applied, in order (tests).
     func migrationVersions() async throws -> [Int] {
         var versions: [Int] = []
-        for try await version in try await query("SELECT version FROM schema_migrations ORDER BY version").decode(Int.self) {
+        for row in try await query("SELECT version FROM schema_migrations ORDER BY version") {
+            let version = try row.decode(Int.self)
             versions.append(version)
         }
         return versions
@@ -356,9 +428,10 @@ public final class PostgresStore: Store {
 
     // MARK: Coding
 
-    private static func decodeIssues(_ rows: PostgresRowSequence) async throws -> [Issue] {
+    private static func decodeIssues(_ rows: [PostgresRow]) throws -> [Issue] {
         var issues: [Issue] = []
-        for try await (id, data) in rows.decode((Int64, String).self) {
+        for row in rows {
+            let (id, data) = try row.decode((Int64, String).self)
             var issue = try Issue(jsonText: data)
             issue.id = id
             issues.append(issue)
