@@ -13,6 +13,33 @@ enum TestPostgres {
     struct Server: Sendable {
         var directory: URL
         var port: Int
+
+        /// A server of the caller's own (for a test that stops it: the shared one serves
+        /// every other test); `remove()` it after.
+        static func launch() throws -> Server {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-pg-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            do {
+                let output = try run(["start", directory.path])
+                guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw Unavailable(description: "scripts/test-postgres printed no port: \(output)")
+                }
+                return Server(directory: directory, port: port)
+            } catch {
+                try? FileManager.default.removeItem(at: directory)
+                throw error
+            }
+        }
+
+        /// Stops it at once, as a crash would.
+        func stop() throws { _ = try run(["stop", directory.path]) }
+        /// Starts it again, on its port.
+        func restart() throws { _ = try run(["start", directory.path, String(port)]) }
+
+        func remove() {
+            try? stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 
     struct Unavailable: Error, CustomStringConvertible {
@@ -22,9 +49,9 @@ enum TestPostgres {
     /// Started once, on first use (a static is initialized once, thread-safely).
     static let server: Result<Server, Unavailable> = start()
 
-    /// The URL of a new, empty database on the shared server.
-    static func database() async throws -> String {
-        let server = try server.get()
+    /// The URL of a new, empty database on the shared server, or on `server`.
+    static func database(on server: Server? = nil) async throws -> String {
+        let server = try server ?? self.server.get()
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let connection = try await PostgresConnection.connect(
             configuration: .init(host: "127.0.0.1", port: server.port, username: "firebell", password: nil, database: "postgres", tls: .disable),
@@ -45,22 +72,16 @@ enum TestPostgres {
         .appendingPathComponent("scripts/test-postgres").path
 
     private static func start() -> Result<Server, Unavailable> {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("firebell-pg-\(UUID().uuidString)")
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let output = try run(["start", directory.path])
-            guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw Unavailable(description: "scripts/test-postgres printed no port: \(output)")
-            }
-            stopAtExit = directory.path
+            let server = try Server.launch()
+            stopAtExit = server.directory.path
             atexit {
                 guard let directory = TestPostgres.stopAtExit else { return }
                 _ = try? TestPostgres.run(["stop", directory])
                 try? FileManager.default.removeItem(atPath: directory)
             }
-            return .success(Server(directory: directory, port: port))
+            return .success(server)
         } catch {
-            try? FileManager.default.removeItem(at: directory)
             return .failure(error as? Unavailable ?? Unavailable(description: "PostgreSQL for the tests: \(error)"))
         }
     }
@@ -79,7 +100,7 @@ enum TestPostgres {
         let complaint = outputs.appendingPathComponent("stderr")
         // system(3), not Foundation's Process: its waitUntilExit never saw the script
         // end here (the child stayed a zombie, unreaped); system waits for its own child.
-        let command = [script, arguments[0], arguments[1]].map { "'" + $0 + "'" }.joined(separator: " ")
+        let command = ([script] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
         let status = system("\(command) </dev/null >'\(printed.path)' 2>'\(complaint.path)'")
         guard status == 0 else {
             let reason = (try? String(contentsOf: complaint, encoding: .utf8)) ?? ""

@@ -227,8 +227,8 @@ def run_outage(daemon, postgres, acknowledged, refusals):
     wait_until(lambda: len(acknowledged) >= 20, what="events acknowledged before the outage")
     postgres.stop()
     try:
-        wait_until(lambda: any(status == 503 for status, _ in refusals), timeout=30, what="ingest to answer 503")
-        wait_until(lambda: get(daemon.url + "/readyz")[0] == 503, timeout=30, what="/readyz to answer 503")
+        wait_until(lambda: any(status == 503 for status, _ in refusals), timeout=45, what="ingest to answer 503")
+        wait_until(lambda: get(daemon.url + "/readyz")[0] == 503, timeout=45, what="/readyz to answer 503")
     finally:
         postgres.start()
     wait_until(lambda: get(daemon.url + "/readyz")[0] == 200, timeout=60, what="/readyz to recover")

@@ -2,7 +2,6 @@ import FirebellCore
 import Foundation
 import Logging
 import PostgresNIO
-import Synchronization
 
 /// The multi-node store: several Firebell nodes share one PostgreSQL database.
 ///
@@ -53,51 +52,19 @@ public final class PostgresStore: Store {
         return PostgresStore(client: client, runner: runner, node: node, logger: logger)
     }
 
-    /// How long an operation waits for a pooled connection. While the database is away
+    /// How long an operation waits for a pooled connection: while the database is away
     /// the pool keeps trying to connect and would hold callers for up to a minute;
-    /// failing after this instead lets ingest answer 503 and `/readyz` say why.
+    /// failing sooner lets ingest answer 503 and `/readyz` say why.
     static let connectionWait: Duration = .seconds(5)
+    /// How long an operation may run before its connection is closed (failing its
+    /// query) and, if that does not end it, its caller is answered (`ConnectionDeadline`).
+    /// A commit that reached the server just before is then answered 503 although kept:
+    /// the client's retry is a duplicate event id, counted once.
+    static let operationDeadline: Duration = .seconds(15)
 
-    /// Runs `body` on a pooled connection, failing if none comes within `connectionWait`.
-    /// Only the wait is cut short: once `body` has its connection it runs to its end,
-    /// so a batch is never abandoned half-way and then committed after its 503.
+    /// Runs `body` on a pooled connection within `connectionWait` and `operationDeadline`.
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let leased = LeaseFlag()
-        return try await withThrowingTaskGroup(of: LeaseStep<T>.self) { group in
-            group.addTask {
-                .done(try await self.client.withConnection { connection in
-                    leased.value.withLock { $0 = true }
-                    return try await body(connection)
-                })
-            }
-            group.addTask {
-                try await Task.sleep(for: Self.connectionWait)
-                return .waited
-            }
-            while let step = try await group.next() {
-                switch step {
-                case .done(let value):
-                    group.cancelAll()
-                    return value
-                case .waited:
-                    guard !leased.value.withLock({ $0 }) else { continue }
-                    group.cancelAll()
-                    do {
-                        // It may have got its connection after all, just now: then it ran.
-                        if case .done(let value) = try await group.next() { return value }
-                    } catch where !leased.value.withLock({ $0 }) {}
-                    throw StoreError("PostgreSQL: no connection within \(Self.connectionWait) (is the database reachable?)")
-                }
-            }
-            throw CancellationError()
-        }
-    }
-
-    private enum LeaseStep<T: Sendable>: Sendable { case done(T), waited }
-
-    /// Set once the operation has its connection (a class: a `Mutex` cannot be captured).
-    private final class LeaseFlag: Sendable {
-        let value = Mutex(false)
+        try await ConnectionDeadline.run(on: client, wait: Self.connectionWait, deadline: Self.operationDeadline, body)
     }
 
     /// BEGIN … COMMIT on one pooled connection, rolling back on any error.
@@ -158,44 +125,70 @@ public final class PostgresStore: Store {
         try Self.decodeIssues(await query("SELECT id, data FROM issues WHERE id = \(id)")).first
     }
 
+    /// `projectName` and `notify` may not leave the call (the protocol's closures are not
+    /// escaping), but the transaction runs on a pooled connection in a task of its own.
+    /// So they are asked here, on what a first read found, and the transaction writes
+    /// their answer only if the issue's alerted channels are still what they were asked
+    /// about; else it asks again. (An issue's project never changes.)
     public func resolve(
         issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> Issue? {
-        // The transaction runs on a pooled connection in a child task that ends before
-        // this returns: the closures do not outlive the call.
-        try await withoutActuallyEscaping(projectName) { projectName in
-            try await withoutActuallyEscaping(notify) { notify in
-                try await resolve(issueID: issueID, at: now, owing: (projectName, notify))
-            }
+        while true {
+            guard let issue = try await issue(id: issueID) else { return nil }
+            guard issue.status != .resolved else { return issue }
+            let alerted = try await alertedChannels(issueID)
+            let plan = ResolvePlan(alerted: alerted, notify: notify(alerted), projectName: projectName(issue.projectID))
+            if case .done(let issue) = try await resolve(issueID: issueID, at: now, plan) { return issue }
         }
     }
 
-    private func resolve(
-        issueID: Int64, at now: Date, owing: (projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String])
-    ) async throws -> Issue? {
+    /// What `resolve` asked its closures, for the channels that had alerted.
+    private struct ResolvePlan: Sendable {
+        var alerted: [String]
+        var notify: [String]
+        var projectName: String
+    }
+
+    private enum ResolveOutcome: Sendable {
+        /// The issue as it ends up (nil: there is none).
+        case done(Issue?)
+        /// A channel alerted since the plan was made: ask again.
+        case stale
+    }
+
+    private func resolve(issueID: Int64, at now: Date, _ plan: ResolvePlan) async throws -> ResolveOutcome {
         try await PostgresRetry.run(logger: logger) {
             try await transaction { [self] connection in
-                guard var issue = try await Self.lockIssue(issueID, on: connection, logger: logger) else { return nil }
-                guard issue.status != .resolved else { return issue }
+                guard var issue = try await Self.lockIssue(issueID, on: connection, logger: logger) else { return .done(nil) }
+                guard issue.status != .resolved else { return .done(issue) }
+                guard try await Self.alertedChannels(issueID, on: connection, logger: logger) == plan.alerted else { return .stale }
                 issue.resolve(at: now)
                 try await Self.write(issue, on: connection, logger: logger)
-                var alerted: [String] = []
-                for try await channel in try await connection.query(
-                    "SELECT DISTINCT channel FROM outbox WHERE issue_id = \(issueID) ORDER BY channel", logger: logger
-                ).decode(String.self) {
-                    alerted.append(channel)
-                }
-                let alert = Alert(
-                    kind: .resolved, issue: issue, projectName: owing.projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
-                let rows = owing.notify(alerted).map { channel in
+                let alert = Alert(kind: .resolved, issue: issue, projectName: plan.projectName, eventsSinceLastAlert: 0, at: now)
+                let rows = plan.notify.map { channel in
                     OutboxEntry(owed: OwedDelivery(issue: issue.key, channel: channel, alert: alert, due: now, digest: nil), issueID: issueID, claim: nil)
                 }
                 let payload = try alert.jsonText()
                 _ = try await PostgresOutbox.insert(
                     rows, payloads: rows.map { _ in payload }, node: node, on: connection, logger: logger)
-                return issue
+                return .done(issue)
             }
         }
+    }
+
+    private func alertedChannels(_ issueID: Int64) async throws -> [String] {
+        try await withConnection { [self] connection in try await Self.alertedChannels(issueID, on: connection, logger: logger) }
+    }
+
+    /// The channels the issue has owed alerts to, in name order.
+    private static func alertedChannels(_ issueID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        var channels: [String] = []
+        for try await channel in try await connection.query(
+            "SELECT DISTINCT channel FROM outbox WHERE issue_id = \(issueID) ORDER BY channel", logger: logger
+        ).decode(String.self) {
+            channels.append(channel)
+        }
+        return channels
     }
 
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
