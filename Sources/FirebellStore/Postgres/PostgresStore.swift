@@ -36,8 +36,10 @@ public final class PostgresStore: Store {
     public static func open(_ location: PostgresLocation, poolSize: Int = 8, node: String, logger: Logger) async throws -> PostgresStore {
         // The pool logs every failed connection attempt at info, several a second while
         // the database is away; readiness (`/readyz`) and the failed writes say it already.
+        // Its one warning is that a lease came before `run()` started, which the first
+        // lease below may well do: `run()` is started here and leases wait for it.
         var poolLogger = logger
-        poolLogger.logLevel = max(logger.logLevel, .warning)
+        poolLogger.logLevel = max(logger.logLevel, .error)
         let client = PostgresClient(configuration: location.clientConfiguration(poolSize: poolSize), backgroundLogger: poolLogger)
         let runner = Task { await client.run() }
         do {
