@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         // Already under Hummingbird; named so the server can use HTTPField and NIOCore's errors directly.
@@ -47,6 +48,7 @@ let package = Package(
             dependencies: [
                 "FirebellCore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,7 +132,11 @@ let package = Package(
             exclude: ["Fixtures"]  // read by path, not bundled
         ),
         .testTarget(name: "FirebellSignaturesTests", dependencies: ["FirebellSignatures"]),
-        .testTarget(name: "FirebellStoreTests", dependencies: ["FirebellStore", "FirebellCore"]),
+        .testTarget(
+            name: "FirebellStoreTests",
+            // PostgresNIO: the tests create a database per test on their own server (TestPostgres).
+            dependencies: ["FirebellStore", "FirebellCore", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl"]),
         // CCompression too: its TestEncoders submodule compresses the fixtures.
         .testTarget(name: "FirebellCompressionTests", dependencies: ["FirebellCompression", "CCompression"]),

@@ -13,8 +13,8 @@ public enum Daemon {
         config: FirebellConfig, configPath: String, registry: PrometheusCollectorRegistry, metrics: any MetricsFactory,
         logger: Logger
     ) async throws {
-        let store = try await Firebell.openStore(config.storage, logger: logger)
-        // This daemon is the store's only deliverer: claims left by a crashed run are due now.
+        let store = try await Firebell.openStore(config.storage, node: Firebell.nodeName(listenPort: config.server.listenPort), logger: logger)
+        // Claims this node's crashed run left are due now (other nodes' are theirs).
         let released = try await store.releaseClaims(now: Date())
         if released > 0 {
             logger.notice("re-queued deliveries interrupted by the last shutdown", metadata: ["outbox.released": "\(released)"])

@@ -73,14 +73,25 @@ public final class Firebell: Sendable {
             clock: clock, logger: logger)
     }
 
-    /// Opens the store the config names.
-    public static func openStore(_ config: StorageConfig, logger: Logger) async throws -> any Store {
+    /// Opens the store the config names. `node` names this process in a shared store's
+    /// outbox claims (PostgreSQL): a daemon's start releases the claims its previous
+    /// run under the same name left (`Store.releaseClaims(now:)`), never another node's.
+    public static func openStore(_ config: StorageConfig, node: String, logger: Logger) async throws -> any Store {
         switch config.url {
         case .sqlite(let path):
             return try await SQLiteStore.open(path: path, logger: logger)
-        case .postgres:
-            throw StoreError.unsupported("storage.url: the PostgreSQL backend is not in this build yet; use sqlite:PATH")
+        case .postgres(let url):
+            return try await PostgresStore.open(url: url, poolSize: config.poolSize, node: node, logger: logger)
         }
+    }
+
+    /// A daemon's node name: this host and the port it listens on, the same across its
+    /// restarts and different for every node on one machine (each listens on its own port).
+    public static func nodeName(listenPort: Int) -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count) == 0 ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
+        // Port 0 (the OS picks one, in tests) is no name of its own.
+        return listenPort == 0 ? "\(host):0/\(getpid())" : "\(host):\(listenPort)"
     }
 
     public var config: FirebellConfig { rules.withLock { $0.config } }
@@ -97,8 +108,4 @@ extension Firebell.Rules {
     init(config: FirebellConfig) {
         self.init(config: config, keys: ProjectKeys(projects: config.projects), fingerprinter: Fingerprinter(rules: config.grouping))
     }
-}
-
-extension StoreError {
-    static func unsupported(_ message: String) -> StoreError { StoreError(message) }
 }

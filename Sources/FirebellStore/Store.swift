@@ -205,7 +205,7 @@ public struct IssueQuery: Sendable {
 ///   rows) together — or nothing. The store decides nothing itself.
 /// * `claimDeliveries` hands a due row to one caller at a time for `lease`
 ///   seconds; a caller that dies leaves the row due again after the lease
-///   (at-least-once), so several nodes can share one outbox.
+///   (at-least-once), so several nodes can share one outbox (PostgreSQL).
 extension Store {
     public var writerExecutor: (any TaskExecutor)? { nil }
     public var databaseFile: String? { nil }
@@ -270,9 +270,14 @@ public protocol Store: Sendable {
     /// Makes claimed rows due now and unclaimed again, their attempt not counted (a
     /// deliverer that was handed more than it could start).
     func releaseDeliveries(ids: [Int64], at now: Date) async throws
-    /// Makes every row still claimed due now: at the start of a daemon that is the only
-    /// one on this store, those claims belong to a process that died mid-delivery, and
-    /// waiting out their lease would only delay owed alerts. Returns how many.
+    /// Makes every row this node still holds claimed due now: at a daemon's start, those
+    /// claims belong to its previous run, which died mid-delivery, and waiting out their
+    /// lease would only delay owed alerts. Returns how many.
+    ///
+    /// "This node": on SQLite the daemon is the store's only deliverer, so every claim is
+    /// its own. On PostgreSQL several nodes share the outbox and a claim names its node
+    /// (`PostgresStore.node`): another node's claims are left alone, since a live node is
+    /// delivering them, and a dead node's come back to every node when their lease ends.
     func releaseClaims(now: Date) async throws -> Int
     /// Records how an attempt on a claimed row ended.
     func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws

@@ -102,7 +102,8 @@ extension ConfigOption {
     func withStore(_ body: (FirebellConfig, any Store) async throws -> Void) async throws {
         let config = try load()
         do {
-            let store = try await Firebell.openStore(config.storage, logger: Logger(label: "firebell"))
+            // The commands claim no deliveries: their node name is never in the outbox.
+            let store = try await Firebell.openStore(config.storage, node: "firebell-cli", logger: Logger(label: "firebell"))
             do {
                 try await body(config, store)
             } catch {

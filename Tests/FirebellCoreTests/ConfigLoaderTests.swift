@@ -128,6 +128,13 @@ struct ConfigLoaderTests {
         #expect(config.storage.url == expected)
     }
 
+    @Test func storagePoolSizeAndLeaseDefaultAndParse() throws {
+        let defaults = try ConfigFixture.load("storage:\n  url: postgres://u@db/fb\n")
+        #expect(defaults.storage.poolSize == 8 && defaults.storage.lease == 30)
+        let set = try ConfigFixture.load("storage:\n  url: postgres://u@db/fb\n  pool_size: 3\n  lease: 2m\n")
+        #expect(set.storage.poolSize == 3 && set.storage.lease == 120)
+    }
+
     @Test func environmentExpandsWithAndWithoutDefault() throws {
         let yaml = """
         server:

@@ -9,7 +9,7 @@ import Testing
 /// One suite, every backend: what `Store` promises (DESIGN §5).
 struct StoreContractTests {
     enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case memory, sqlite
+        case memory, sqlite, postgres
         var testDescription: String { rawValue }
     }
 
@@ -45,11 +45,13 @@ struct StoreContractTests {
         processor = BatchProcessor(config: try ConfigLoader.parse(yaml: Self.yaml, path: "s.yaml", environment: [:]))
     }
 
-    /// Runs `body` on a fresh store of `backend`, closing it after (SQLite insists).
+    /// Runs `body` on a fresh store of `backend` (PostgreSQL: a new database on the
+    /// tests' server, `TestPostgres`), closing it after (SQLite insists).
     func with(_ backend: Backend, _ body: (any Store) async throws -> Void) async throws {
         let store: any Store = switch backend {
         case .memory: InMemoryStore()
         case .sqlite: try await SQLiteStore.open(path: ":memory:", logger: Logger(label: "test"))
+        case .postgres: try await PostgresStore.open(url: TestPostgres.database(), node: "node-a", logger: Logger(label: "test"))
         }
         do {
             try await body(store)

@@ -3,9 +3,11 @@ receiver, and throwaway configs — all on 127.0.0.1 with free ports."""
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -250,3 +252,60 @@ def wait_until(predicate, timeout=15.0, interval=0.1, what="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class Postgres:
+    """A real PostgreSQL server on 127.0.0.1 (scripts/test-postgres), for the multi-node
+    tests: `database()` makes a fresh database and returns its `postgres://` URL;
+    `stop()` and `start()` take the server away and bring it back on the same port."""
+
+    SCRIPT = REPO / "scripts" / "test-postgres"
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = None
+
+    def start(self):
+        # No skip: a test that needs PostgreSQL fails with the script's reason.
+        result = subprocess.run(
+            [str(self.SCRIPT), "start", str(self.directory), *([str(self.port)] if self.port else [])],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+        )
+        if result.returncode != 0:
+            pytest.fail(f"PostgreSQL for the tests did not start: {result.stderr.strip()}", pytrace=False)
+        self.port = int(result.stdout.strip())
+
+    def stop(self):
+        subprocess.run([str(self.SCRIPT), "stop", str(self.directory)], stdin=subprocess.DEVNULL, check=True, timeout=60)
+
+    def sql(self, statement, database="postgres"):
+        """Runs one statement with psql; its unaligned output."""
+        psql = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))), None)
+        result = subprocess.run(
+            [str(psql or "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "firebell", "-d", database,
+             "-v", "ON_ERROR_STOP=1", "-Atc", statement],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"psql failed: {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    def database(self):
+        name = f"t_{os.getpid()}_{int(time.time() * 1e6)}"
+        self.sql(f"CREATE DATABASE {name}")
+        return name, f"postgres://firebell@127.0.0.1:{self.port}/{name}?sslmode=disable"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the test session, stopped at its end. Its directory is
+    directly under the temporary directory: as root the server runs as the `postgres`
+    user, which cannot enter pytest's private (0700) temporary directories."""
+    directory = Path(tempfile.mkdtemp(prefix="firebell-pg-"))
+    server = Postgres(directory)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)

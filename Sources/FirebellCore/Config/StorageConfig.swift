@@ -31,17 +31,26 @@ public struct StorageConfig: Sendable, Equatable {
     /// Free bytes the disk holding a SQLite store keeps: below it ingest answers 503
     /// before SQLite would fail mid-write (0: no floor).
     public var minFree: Int
+    /// PostgreSQL: connections per node at most (`storage.pool_size`).
+    public var poolSize: Int
+    /// How long a node's claim on a delivery holds before any node may take it (`storage.lease`).
+    public var lease: TimeInterval
 
     public static let defaultURL = StorageURL.sqlite(path: "data/firebell.sqlite")
     public static let defaultRetention: TimeInterval = 14 * 86400
     public static let defaultMinFree = 256 << 20
+    public static let defaultPoolSize = 8
+    public static let defaultLease: TimeInterval = 30
 
     public init(
         url: StorageURL = StorageConfig.defaultURL, retention: TimeInterval = StorageConfig.defaultRetention,
-        minFree: Int = StorageConfig.defaultMinFree
+        minFree: Int = StorageConfig.defaultMinFree, poolSize: Int = StorageConfig.defaultPoolSize,
+        lease: TimeInterval = StorageConfig.defaultLease
     ) {
         self.url = url
         self.retention = retention
         self.minFree = minFree
+        self.poolSize = poolSize
+        self.lease = lease
     }
 }

@@ -76,9 +76,11 @@ struct OutboxScheduler: Sendable {
         var lease: TimeInterval
     }
 
-    /// How long a claim holds a row: longer than any channel's timeout.
+    /// How long a claim holds a row: `storage.lease`, but longer than any channel's
+    /// timeout, since nothing renews it while the attempt runs and a row whose lease
+    /// ran out is due again for every node.
     var lease: TimeInterval {
-        (settings.channels.values.map(\.timeout).max() ?? 10) + 30
+        max(settings.lease, (settings.channels.values.map(\.timeout).max() ?? 10) + 30)
     }
 
     /// Slots free in all.

@@ -1,4 +1,5 @@
 import FirebellCore
+import Foundation
 
 extension OutboxWorker {
     /// What the worker needs from the config; replaced on reload.
@@ -8,6 +9,8 @@ extension OutboxWorker {
         public var channelRate: Rate?
         /// Compiled channel templates (check-config refuses ones that do not compile).
         public var templates: [String: ChannelTemplate]
+        /// `storage.lease`: how long a claim holds at least (the scheduler's `lease`).
+        public var lease: TimeInterval
 
         public init(config: FirebellConfig) {
             templates = Dictionary(uniqueKeysWithValues: config.channels.compactMap { channel in
@@ -16,6 +19,7 @@ extension OutboxWorker {
             channels = Dictionary(config.channels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             baseURL = config.server.baseURL
             channelRate = config.alerting.channelRate
+            lease = config.storage.lease
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Decodes `storage:`.
 enum StorageSection {
-    static let keys = ["url", "retention", "min_free"]
+    static let keys = ["url", "retention", "min_free", "pool_size", "lease"]
 
     static func decode(_ value: ConfigValue?) -> StorageConfig {
         var storage = StorageConfig()
@@ -19,6 +19,16 @@ enum StorageSection {
         }
         if let minFree = map["min_free"]?.byteSize() {
             storage.minFree = minFree
+        }
+        if let count = map["pool_size"]?.int() {
+            if count > 0 {
+                storage.poolSize = count
+            } else {
+                map["pool_size"]?.fail("must be at least 1 (PostgreSQL connections per node, default \(StorageConfig.defaultPoolSize))")
+            }
+        }
+        if let lease = map["lease"]?.positiveDuration() {
+            storage.lease = lease
         }
         return storage
     }

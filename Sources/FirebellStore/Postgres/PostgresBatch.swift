@@ -1,0 +1,214 @@
+import FirebellCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A group-commit batch's two trips to PostgreSQL, inside the caller's transaction:
+/// lock and load the snapshot for the batch's keys, and commit the change the
+/// processor decided on the locked rows. A fixed statement per step, with the rows
+/// as arrays (`unnest`), however many events the batch holds.
+///
+/// Several nodes commit into one database at once. What keeps their decisions single:
+/// * The batch's existing issues are locked (`FOR UPDATE`) before anything is read,
+///   in (project, fingerprint) order, so two batches wait for each other instead of
+///   deadlocking, and the later one decides on what the earlier one committed.
+/// * An issue that did not exist is inserted with `ON CONFLICT DO NOTHING`: if another
+///   node inserted it meanwhile, the insert comes back short and the whole batch is
+///   tried again (`PostgresRetry`), this time finding the issue and locking it. New
+///   issues go in in key order too, so two nodes never wait on each other's inserts.
+/// * An event id another node stored meanwhile fails the events' unique key: tried
+///   again, the event is a duplicate.
+struct PostgresBatch {
+    let connection: PostgresConnection
+    /// Who claims the rows a batch writes claimed (`outbox.claimed_by`).
+    let node: String
+    let logger: Logger
+
+    // MARK: Loading
+
+    /// Locks the request's existing issues, then reads what the processor needs of them.
+    func load(_ request: SnapshotRequest) async throws -> BatchSnapshot {
+        var snapshot = BatchSnapshot()
+        snapshot.issues = try await lockIssues(request.issues)
+        snapshot.knownEvents = try await knownEvents(request.events)
+        snapshot.knownUsers = try await knownUsers(request.users, ids: snapshot.issues.mapValues(\.issue.id))
+        return snapshot
+    }
+
+    private func lockIssues(_ keys: [IssueKey]) async throws -> [IssueKey: IssueRecord] {
+        guard !keys.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            """
+            SELECT i.id, i.project_id, i.fingerprint, i.data, i.windows
+            FROM issues AS i JOIN unnest(\(keys.map { Int64($0.projectID) })::int8[], \(keys.map(\.fingerprint))::text[]) AS k(p, f)
+                ON i.project_id = k.p AND i.fingerprint = k.f
+            ORDER BY i.project_id, i.fingerprint
+            FOR UPDATE OF i
+            """, logger: logger)
+        var records: [IssueKey: IssueRecord] = [:]
+        for try await (id, project, fingerprint, data, windows) in rows.decode((Int64, Int64, String, String, ByteBuffer).self) {
+            var issue = try Issue(jsonText: data)
+            issue.id = id
+            records[IssueKey(projectID: Int(project), fingerprint: fingerprint)] = IssueRecord(
+                issue: issue, windows: IssueWindows(bytes: windows.readableBytesView) ?? IssueWindows())
+        }
+        return records
+    }
+
+    private func knownEvents(_ keys: [EventKey]) async throws -> Set<EventKey> {
+        guard !keys.isEmpty else { return [] }
+        let rows = try await connection.query(
+            """
+            SELECT e.project_id, e.event_id
+            FROM events AS e JOIN unnest(\(keys.map { Int64($0.projectID) })::int8[], \(keys.map(\.eventID))::text[]) AS k(p, e)
+                ON e.project_id = k.p AND e.event_id = k.e
+            """, logger: logger)
+        var known = Set<EventKey>()
+        for try await (project, id) in rows.decode((Int64, String).self) {
+            known.insert(EventKey(projectID: Int(project), eventID: id))
+        }
+        return known
+    }
+
+    /// The batch's (issue, user) pairs of existing issues already seen.
+    private func knownUsers(_ pairs: [IssueUser], ids: [IssueKey: Int64]) async throws -> Set<IssueUser> {
+        var byID: [Int64: IssueKey] = [:]
+        var lookups: [(id: Int64, user: String)] = []
+        for pair in pairs {
+            guard let id = ids[pair.issue] else { continue }
+            byID[id] = pair.issue
+            lookups.append((id, pair.user))
+        }
+        guard !lookups.isEmpty else { return [] }
+        let rows = try await connection.query(
+            """
+            SELECT u.issue_id, u.user_key
+            FROM issue_users AS u JOIN unnest(\(lookups.map(\.id))::int8[], \(lookups.map(\.user))::text[]) AS k(i, u)
+                ON u.issue_id = k.i AND u.user_key = k.u
+            """, logger: logger)
+        var known = Set<IssueUser>()
+        for try await (id, user) in rows.decode((Int64, String).self) {
+            if let key = byID[id] { known.insert(IssueUser(issue: key, user: user)) }
+        }
+        return known
+    }
+
+    // MARK: Committing
+
+    /// Writes the change; `locked` is the snapshot's issues (the ones that existed).
+    /// Returns every issue's id and the outbox rows written claimed.
+    func commit(_ change: BatchChange, locked: [IssueKey: IssueRecord], claim: OutboxClaim?) async throws
+        -> (ids: [IssueKey: Int64], claimed: [OutboxEntry])
+    {
+        var ids = locked.mapValues(\.issue.id)
+        let existing = change.issues.filter { locked[$0.issue.key] != nil }
+        let new = change.issues.filter { locked[$0.issue.key] == nil }
+            .sorted { ($0.issue.projectID, $0.issue.fingerprint) < ($1.issue.projectID, $1.issue.fingerprint) }
+        try await updateIssues(existing, ids: ids)
+        for (key, id) in try await insertIssues(new) { ids[key] = id }
+        try await writeEvents(change.events, ids: ids)
+        try await writeUsers(change.users, ids: ids)
+        let claimed = try await writeOutbox(change.deliveries, ids: ids, claim: claim)
+        return (ids, claimed)
+    }
+
+    private func updateIssues(_ records: [IssueRecord], ids: [IssueKey: Int64]) async throws {
+        guard !records.isEmpty else { return }
+        let columns = try IssueColumns(records)
+        try await connection.query(
+            """
+            UPDATE issues SET status = v.status, last_seen = v.last_seen, seen_minute = v.seen_minute, data = v.data, windows = v.windows
+            FROM unnest(\(records.map { ids[$0.issue.key] ?? $0.issue.id })::int8[], \(columns.status)::text[],
+                \(columns.lastSeen)::float8[], \(columns.seenMinute)::int8[], \(columns.data)::text[], \(columns.windows)::bytea[])
+                AS v(id, status, last_seen, seen_minute, data, windows)
+            WHERE issues.id = v.id
+            """, logger: logger)
+    }
+
+    /// Inserts issues the batch found missing; throws `LostRace` if another node inserted one first.
+    private func insertIssues(_ records: [IssueRecord]) async throws -> [IssueKey: Int64] {
+        guard !records.isEmpty else { return [:] }
+        let columns = try IssueColumns(records)
+        let rows = try await connection.query(
+            """
+            INSERT INTO issues (project_id, fingerprint, status, last_seen, seen_minute, data, windows)
+            SELECT * FROM unnest(\(records.map { Int64($0.issue.projectID) })::int8[], \(records.map(\.issue.fingerprint))::text[],
+                \(columns.status)::text[], \(columns.lastSeen)::float8[], \(columns.seenMinute)::int8[], \(columns.data)::text[],
+                \(columns.windows)::bytea[])
+            ON CONFLICT (project_id, fingerprint) DO NOTHING
+            RETURNING id, project_id, fingerprint
+            """, logger: logger)
+        var ids: [IssueKey: Int64] = [:]
+        for try await (id, project, fingerprint) in rows.decode((Int64, Int64, String).self) {
+            ids[IssueKey(projectID: Int(project), fingerprint: fingerprint)] = id
+        }
+        guard ids.count == records.count else { throw PostgresRetry.LostRace(what: "a new issue") }
+        return ids
+    }
+
+    private func writeEvents(_ events: [(item: IngestItem, issue: IssueKey)], ids: [IssueKey: Int64]) async throws {
+        guard !events.isEmpty else { return }
+        let payloads = try events.map { try $0.item.event.jsonText() }
+        try await connection.query(
+            """
+            INSERT INTO events (project_id, event_id, issue_id, received_at, user_key, payload)
+            SELECT p, e, i, r, CASE WHEN has_user THEN u END, payload
+            FROM unnest(\(events.map { Int64($0.item.projectID) })::int8[], \(events.map(\.item.event.eventID))::text[],
+                \(events.map { ids[$0.issue] ?? 0 })::int8[], \(events.map(\.item.receivedAt.timeIntervalSince1970))::float8[],
+                \(events.map { $0.item.event.userKey ?? "" })::text[], \(events.map { $0.item.event.userKey != nil })::bool[],
+                \(payloads)::text[])
+                AS v(p, e, i, r, u, has_user, payload)
+            """, logger: logger)
+    }
+
+    private func writeUsers(_ users: [IssueUser], ids: [IssueKey: Int64]) async throws {
+        guard !users.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO issue_users (issue_id, user_key)
+            SELECT * FROM unnest(\(users.map { ids[$0.issue] ?? 0 })::int8[], \(users.map(\.user))::text[])
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
+
+    /// Returns the rows written claimed: with `claim`, every row due at once.
+    private func writeOutbox(_ deliveries: [OwedDelivery], ids: [IssueKey: Int64], claim: OutboxClaim?) async throws -> [OutboxEntry] {
+        guard !deliveries.isEmpty else { return [] }
+        var rows: [OutboxEntry] = []
+        var payloads: [String] = []
+        var payload: (alert: Alert, text: String)?
+        for delivery in deliveries {
+            let row = OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim)
+            // One alert fans out to consecutive rows: encode it once.
+            if payload?.alert != row.alert { payload = (row.alert, try row.alert.jsonText()) }
+            rows.append(row)
+            payloads.append(payload!.text)
+        }
+        let inserted = try await PostgresOutbox.insert(rows, payloads: payloads, node: node, on: connection, logger: logger)
+        return zip(rows, inserted).compactMap { row, id in
+            guard row.attempts == 1 else { return nil }
+            var row = row
+            row.id = id
+            return row
+        }
+    }
+}
+
+/// An issue's columns as arrays, for one statement over many issues.
+private struct IssueColumns {
+    var status: [String] = []
+    var lastSeen: [Double] = []
+    var seenMinute: [Int64] = []
+    var data: [String] = []
+    var windows: [ByteBuffer] = []
+
+    init(_ records: [IssueRecord]) throws {
+        for record in records {
+            status.append(record.issue.status.rawValue)
+            lastSeen.append(record.issue.lastSeen.timeIntervalSince1970)
+            seenMinute.append(Int64(SQLiteStore.minute(record.issue.lastSeen)))
+            data.append(try record.issue.jsonText())
+            windows.append(ByteBuffer(bytes: record.windows.encoded()))
+        }
+    }
+}
