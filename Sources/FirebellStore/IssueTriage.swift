@@ -3,9 +3,10 @@ import Foundation
 
 /// The triage changes, shared by every backend so they cannot disagree.
 extension Issue {
-    mutating func resolve(at now: Date) {
+    mutating func resolve(at now: Date, by who: String) {
         status = .resolved
         resolvedAt = now
+        resolvedBy = who
         mute = nil
     }
 

@@ -224,9 +224,9 @@ extension Store {
         return (counts[.pending] ?? 0, counts[.dead] ?? 0)
     }
 
-    /// Resolves without owing any resolve messages.
+    /// Resolves (as `api`) without owing any resolve messages.
     public func resolve(issueID: Int64, at now: Date) async throws -> Issue? {
-        try await resolve(issueID: issueID, at: now, projectName: { _ in "" }, notify: { _ in [] })
+        try await resolve(issueID: issueID, at: now, by: "api", projectName: { _ in "" }, notify: { _ in [] })
     }
 }
 
@@ -256,7 +256,8 @@ public protocol Store: Sendable {
     /// Marks an issue resolved; its next event is a regression. In the same transaction,
     /// a `.resolved` alert is owed to each channel `notify` picks from those the issue
     /// alerted before. `nil` if there is no such issue; an already resolved issue owes nothing.
-    func resolve(issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]) async throws -> Issue?
+    /// `who` resolved it (`api`, `cli`, `alertmanager`), kept as ``Issue/resolvedBy``.
+    func resolve(issueID: Int64, at now: Date, by who: String, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]) async throws -> Issue?
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue?
     func unmute(issueID: Int64, at now: Date) async throws -> Issue?
 

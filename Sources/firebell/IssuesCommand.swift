@@ -50,7 +50,7 @@ struct Issues: AsyncParsableCommand {
 
         func run() async throws {
             try await options.withStore { config, store in
-                guard let issue = try await Triage.resolve(store, config: config, issueID: id, at: Date()) else {
+                guard let issue = try await Triage.resolve(store, config: config, issueID: id, at: Date(), by: "cli") else {
                     throw RuntimeFailure("no issue \(id)")
                 }
                 print("issue \(issue.id) resolved: \(issue.title)")

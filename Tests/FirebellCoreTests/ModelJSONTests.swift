@@ -56,7 +56,7 @@ struct ModelJSONTests {
         resolvedAt: Date(timeIntervalSinceReferenceDate: .leastNonzeroMagnitude),
         regressions: [Date(timeIntervalSinceReferenceDate: 12.5), Date(timeIntervalSinceReferenceDate: -3e9)],
         flappingSince: Date(timeIntervalSinceReferenceDate: 7),
-        links: [AlertLink(title: awkward, url: "https://x.example/" + awkward)!])
+        links: [AlertLink(title: awkward, url: "https://x.example/" + awkward)!], resolvedBy: "alertmanager")
 
     static let fullAlert = Alert(
         kind: .repeat, issueID: 42, projectID: 1, projectName: awkward, severity: .minor, title: awkward,

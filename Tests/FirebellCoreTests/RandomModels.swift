@@ -122,7 +122,8 @@ struct RandomModels {
                 Mute(until: r.optional { $0.date() }, remainingEvents: r.optional { $0.int() }, severity: r.optional { $0.element(of: Severity.self) })
             },
             resolvedAt: optional { $0.date() }, regressions: optional { r in r.dates(upTo: 4) },
-            flappingSince: optional { $0.date() }, links: optional { $0.links() })
+            flappingSince: optional { $0.date() }, links: optional { $0.links() },
+            resolvedBy: optional { $0.string() })
     }
 
     mutating func alert() -> Alert {

@@ -101,9 +101,9 @@ final class ObservedStore: Store {
         try await base.issue(projectID: projectID, fingerprint: fingerprint)
     }
     func resolve(
-        issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
+        issueID: Int64, at now: Date, by who: String, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> FirebellCore.Issue? {
-        try await base.resolve(issueID: issueID, at: now, projectName: projectName, notify: notify)
+        try await base.resolve(issueID: issueID, at: now, by: who, projectName: projectName, notify: notify)
     }
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> FirebellCore.Issue? { try await base.mute(issueID: issueID, mute, at: now) }
     func unmute(issueID: Int64, at now: Date) async throws -> FirebellCore.Issue? { try await base.unmute(issueID: issueID, at: now) }

@@ -130,8 +130,8 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
     func issue(projectID: Int, fingerprint: String) async throws -> FirebellCore.Issue? {
         try await inner.issue(projectID: projectID, fingerprint: fingerprint)
     }
-    func resolve(issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]) async throws -> FirebellCore.Issue? {
-        try await inner.resolve(issueID: issueID, at: now, projectName: projectName, notify: notify)
+    func resolve(issueID: Int64, at now: Date, by who: String, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]) async throws -> FirebellCore.Issue? {
+        try await inner.resolve(issueID: issueID, at: now, by: who, projectName: projectName, notify: notify)
     }
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> FirebellCore.Issue? { try await inner.mute(issueID: issueID, mute, at: now) }
     func unmute(issueID: Int64, at now: Date) async throws -> FirebellCore.Issue? { try await inner.unmute(issueID: issueID, at: now) }

@@ -464,19 +464,24 @@ struct StoreFollowUpTests {
             let id = try #require(try await store.issues(IssueQuery()).first?.id)
             let seen = Mutex<[String]>([])
             let resolved = try await store.resolve(
-                issueID: id, at: contract.t0.addingTimeInterval(60), projectName: { "project \($0)" },
+                issueID: id, at: contract.t0.addingTimeInterval(60), by: "api", projectName: { "project \($0)" },
                 notify: { channels in
                     seen.withLock { $0 = channels }
                     return channels.filter { $0 != "mail" }
                 })
             #expect(resolved?.status == .resolved)
+            #expect(try await store.issue(id: id)?.resolvedBy == "api")
             #expect(seen.withLock { $0 } == ["mail", "slack"])
             let notices = try await store.deliveries(status: .pending, limit: 20).filter { $0.alert.kind == .resolved }
             #expect(notices.map(\.channel) == ["slack"])
             #expect(notices.first?.alert.projectName == "project 1")
             // Resolving again owes nothing more.
-            _ = try await store.resolve(issueID: id, at: contract.t0.addingTimeInterval(70), projectName: { _ in "" }, notify: { $0 })
+            _ = try await store.resolve(issueID: id, at: contract.t0.addingTimeInterval(70), by: "cli", projectName: { _ in "" }, notify: { $0 })
             #expect(try await store.deliveries(status: .pending, limit: 20).filter { $0.alert.kind == .resolved }.count == 1)
+            #expect(try await store.issue(id: id)?.resolvedBy == "api")
+            // A regression reopens it: nobody resolved it now.
+            _ = try await store.ingest([contract.item("d", at: 80)], processor: contract.processor)
+            #expect(try await store.issue(id: id)?.resolvedBy == nil)
         }
     }
 

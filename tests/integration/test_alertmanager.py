@@ -122,6 +122,7 @@ def test_an_alert_from_alertmanager_is_an_issue_repeats_count_once_and_its_resol
 
     send_alert(am, ends_at=datetime.now(timezone.utc) - timedelta(seconds=1))
     wait_until(lambda: issues(daemon)[0]["status"] == "resolved", timeout=15, what="the resolve to resolve the issue")
+    assert issues(daemon)[0]["resolved_by"] == "alertmanager"
     assert "issue resolved by Alertmanager" in daemon.stderr_path.read_text()
     resolved = receiver.wait_for(2)
     assert "resolved" in json.dumps(json.loads(resolved[-1]["body"])).lower()

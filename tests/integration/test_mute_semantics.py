@@ -80,7 +80,7 @@ def test_resolving_a_muted_issue_tells_no_channel(daemon_factory, receiver):
     issue_id = the_issue(daemon)["id"]
     assert mute(daemon, issue_id, {})[0] == 200
     status, _, resolved = post(f"{daemon.url}/v1/issues/{issue_id}/resolve", {}, key=ADMIN)
-    assert status == 200 and resolved["status"] == "resolved"
+    assert status == 200 and resolved["status"] == "resolved" and resolved["resolved_by"] == "api"
     quiet_for(receiver, 1)
 
 

@@ -57,6 +57,7 @@ public struct AlertPolicy: Sendable {
             // Resolving reset the severity: the regression starts from this event's score.
             issue.status = .open
             issue.resolvedAt = nil
+            issue.resolvedBy = nil
             issue.mute = nil
             take(score, into: &issue)
             return regressed(&issue, sinceLast, now)

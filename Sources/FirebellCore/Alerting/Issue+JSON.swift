@@ -32,6 +32,7 @@ extension Issue: JSONWritable {
         writer.field("regressions", regressions)
         writer.field("flappingSince", flappingSince)
         writer.field("links", links)
+        writer.field("resolvedBy", resolvedBy)
         writer.endObject()
     }
 }
@@ -62,11 +63,11 @@ extension Issue: JSONReadable {
     private enum Field: Int, JSONField {
         case id, projectID, fingerprint, title, culprit, level, status, severity, explanation, score, count
         case userCount, firstSeen, lastSeen, environment, release, topFrames, lastAlertAt, eventsSinceAlert
-        case mute, resolvedAt, regressions, flappingSince, links
+        case mute, resolvedAt, regressions, flappingSince, links, resolvedBy
         static let names: [StaticString] = [
             "id", "projectID", "fingerprint", "title", "culprit", "level", "status", "severity", "explanation",
             "score", "count", "userCount", "firstSeen", "lastSeen", "environment", "release", "topFrames",
-            "lastAlertAt", "eventsSinceAlert", "mute", "resolvedAt", "regressions", "flappingSince", "links",
+            "lastAlertAt", "eventsSinceAlert", "mute", "resolvedAt", "regressions", "flappingSince", "links", "resolvedBy",
         ]
     }
 
@@ -76,7 +77,7 @@ extension Issue: JSONReadable {
         var score: Int?, count: Int?, userCount: Int?, firstSeen: Date?, lastSeen: Date?
         var environment: String?, release: String?, topFrames: [String]?, lastAlertAt: Date?
         var eventsSinceAlert: Int?, mute: Mute?, resolvedAt: Date?, regressions: [Date]?, flappingSince: Date?
-        var links: [AlertLink]?
+        var links: [AlertLink]?, resolvedBy: String?
         var fields = try reader.beginObject(Field.self)
         while let field = try reader.nextField(&fields) {
             do throws(JSONReader.Failure) {
@@ -106,6 +107,7 @@ extension Issue: JSONReadable {
                 case .regressions: regressions = try reader.readDates()
                 case .flappingSince: flappingSince = try reader.readDate()
                 case .links: links = try reader.readLinks()
+                case .resolvedBy: resolvedBy = try reader.readString()
                 }
             } catch {
                 throw error.inside(field)
@@ -121,7 +123,8 @@ extension Issue: JSONReadable {
             firstSeen: try reader.required(firstSeen, Field.firstSeen), lastSeen: try reader.required(lastSeen, Field.lastSeen),
             environment: environment, release: release, topFrames: try reader.required(topFrames, Field.topFrames),
             lastAlertAt: lastAlertAt, eventsSinceAlert: try reader.required(eventsSinceAlert, Field.eventsSinceAlert),
-            mute: mute, resolvedAt: resolvedAt, regressions: regressions, flappingSince: flappingSince, links: links)
+            mute: mute, resolvedAt: resolvedAt, regressions: regressions, flappingSince: flappingSince, links: links,
+            resolvedBy: resolvedBy)
     }
 }
 

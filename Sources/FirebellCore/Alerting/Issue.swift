@@ -52,6 +52,8 @@ public struct Issue: Sendable, Equatable, Codable {
     public var eventsSinceAlert: Int
     public var mute: Mute?
     public var resolvedAt: Date?
+    /// Who resolved it: `api`, `cli` or `alertmanager`; nil while open.
+    public var resolvedBy: String?
     /// When it last came back after a resolve, newest last: as many as `alerting.flapping`
     /// needs (its `max` + 1) within its window; nil before the first regression.
     public var regressions: [Date]?
@@ -67,7 +69,7 @@ public struct Issue: Sendable, Equatable, Codable {
         count: Int = 0, userCount: Int = 0, firstSeen: Date, lastSeen: Date, environment: String? = nil,
         release: String? = nil, topFrames: [String] = [], lastAlertAt: Date? = nil, eventsSinceAlert: Int = 0,
         mute: Mute? = nil, resolvedAt: Date? = nil, regressions: [Date]? = nil, flappingSince: Date? = nil,
-        links: [AlertLink]? = nil
+        links: [AlertLink]? = nil, resolvedBy: String? = nil
     ) {
         self.id = id
         self.projectID = projectID
@@ -92,6 +94,7 @@ public struct Issue: Sendable, Equatable, Codable {
         self.regressions = regressions
         self.flappingSince = flappingSince
         self.resolvedAt = resolvedAt
+        self.resolvedBy = resolvedBy
         self.links = links
     }
 }

@@ -16,7 +16,7 @@ struct AdminController: Sendable {
         router.post("/v1/issues/:id/resolve") { request, context in
             let config = firebell.config
             return try await change(request, id: try issueID(context)) { store, id, now in
-                try await Triage.resolve(store, config: config, issueID: id, at: now)
+                try await Triage.resolve(store, config: config, issueID: id, at: now, by: "api")
             }
         }
         router.post("/v1/issues/:id/mute") { request, context in

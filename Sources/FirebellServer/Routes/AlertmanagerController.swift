@@ -85,7 +85,7 @@ struct AlertmanagerController: Sendable {
             guard let issue = try await firebell.store.issue(projectID: project.id, fingerprint: fingerprint),
                   issue.status != .resolved
             else { return false }
-            _ = try await Triage.resolve(firebell.store, config: rules.config, issueID: issue.id, at: now)
+            _ = try await Triage.resolve(firebell.store, config: rules.config, issueID: issue.id, at: now, by: "alertmanager")
             firebell.logger.info("issue resolved by Alertmanager", metadata: [
                 "issue.id": "\(issue.id)", "project.id": "\(project.id)", "alert": "\(event.exception?.type ?? "")",
             ])

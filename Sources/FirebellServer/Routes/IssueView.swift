@@ -15,7 +15,7 @@ public struct IssueView: Encodable, Sendable {
         case id, projectID = "project_id", fingerprint, title, culprit, level, status, severity, score, explanation
         case count, userCount = "user_count", firstSeen = "first_seen", lastSeen = "last_seen", environment, release
         case topFrames = "top_frames", lastAlertAt = "last_alert_at", eventsSinceAlert = "events_since_last_alert"
-        case mute, resolvedAt = "resolved_at", flapping, flappingSince = "flapping_since", link, links
+        case mute, resolvedAt = "resolved_at", resolvedBy = "resolved_by", flapping, flappingSince = "flapping_since", link, links
     }
 
     private struct MuteView: Encodable {
@@ -50,6 +50,7 @@ public struct IssueView: Encodable, Sendable {
             try c.encode(MuteView(until: mute.until.map(Timestamps.format), remainingEvents: mute.remainingEvents), forKey: .mute)
         }
         try c.encodeIfPresent(issue.resolvedAt.map(Timestamps.format), forKey: .resolvedAt)
+        try c.encodeIfPresent(issue.resolvedBy, forKey: .resolvedBy)
         try c.encode(issue.flappingSince != nil, forKey: .flapping)
         try c.encodeIfPresent(issue.flappingSince.map(Timestamps.format), forKey: .flappingSince)
         try c.encode(link, forKey: .link)

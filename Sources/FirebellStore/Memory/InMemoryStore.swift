@@ -70,11 +70,11 @@ public actor InMemoryStore: Store {
     }
 
     public func resolve(
-        issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
+        issueID: Int64, at now: Date, by who: String, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> Issue? {
         guard let current = try await issue(id: issueID) else { return nil }
         guard current.status != .resolved else { return current }
-        let issue = update(issueID) { $0.resolve(at: now) }!
+        let issue = update(issueID) { $0.resolve(at: now, by: who) }!
         let alerted = Set(outbox.values.filter { $0.issueID == issueID }.map(\.channel)).sorted()
         let alert = Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
         for channel in notify(alerted) {

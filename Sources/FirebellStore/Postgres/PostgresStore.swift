@@ -139,13 +139,13 @@ public final class PostgresStore: Store {
     /// their answer only if the issue's alerted channels are still what they were asked
     /// about; else it asks again. (An issue's project never changes.)
     public func resolve(
-        issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
+        issueID: Int64, at now: Date, by who: String, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> Issue? {
         while true {
             guard let issue = try await issue(id: issueID) else { return nil }
             guard issue.status != .resolved else { return issue }
             let alerted = try await alertedChannels(issueID)
-            let plan = ResolvePlan(alerted: alerted, notify: notify(alerted), projectName: projectName(issue.projectID))
+            let plan = ResolvePlan(alerted: alerted, notify: notify(alerted), projectName: projectName(issue.projectID), by: who)
             if case .done(let issue) = try await resolve(issueID: issueID, at: now, plan) { return issue }
         }
     }
@@ -155,6 +155,7 @@ public final class PostgresStore: Store {
         var alerted: [String]
         var notify: [String]
         var projectName: String
+        var by: String
     }
 
     private enum ResolveOutcome: Sendable {
@@ -170,7 +171,7 @@ public final class PostgresStore: Store {
                 guard var issue = try await Self.lockIssue(issueID, on: connection, logger: logger) else { return .done(nil) }
                 guard issue.status != .resolved else { return .done(issue) }
                 guard try await Self.alertedChannels(issueID, on: connection, logger: logger) == plan.alerted else { return .stale }
-                issue.resolve(at: now)
+                issue.resolve(at: now, by: plan.by)
                 try await Self.write(issue, on: connection, logger: logger)
                 let alert = Alert(kind: .resolved, issue: issue, projectName: plan.projectName, eventsSinceLastAlert: 0, at: now)
                 let rows = plan.notify.map { channel in

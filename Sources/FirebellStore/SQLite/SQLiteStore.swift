@@ -219,14 +219,14 @@ public final class SQLiteStore: Store {
     }
 
     public func resolve(
-        issueID: Int64, at now: Date, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
+        issueID: Int64, at now: Date, by who: String, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]
     ) async throws -> Issue? {
         try await durably {
             try await self.transaction {
                 let rows = try await self.connection.query("SELECT id, data FROM issues WHERE id = ?", [.integer(Int(issueID))])
                 guard var issue = try rows.first.map(Self.decodeIssue) else { return nil }
                 guard issue.status != .resolved else { return issue }
-                issue.resolve(at: now)
+                issue.resolve(at: now, by: who)
                 try await self.writeIssue(issue)
                 let alerted = try await self.connection.query(
                     "SELECT DISTINCT channel FROM outbox WHERE issue_id = ? ORDER BY channel", [.integer(Int(issueID))]
