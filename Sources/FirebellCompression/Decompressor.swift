@@ -52,6 +52,9 @@ public struct Decompressor: ~Copyable {
     /// Whether the bytes fed so far form a whole stream (identity: always).
     private var complete: Bool
     private var receivedInput = false
+    /// zstd: the first bytes of the frame about to start, held until its magic number is
+    /// known (nil inside a frame).
+    private var zstdFrameStart: [UInt8]? = []
     /// The first error thrown; every later call throws it again.
     private var failure: DecompressionError?
 
@@ -303,7 +306,45 @@ public struct Decompressor: ~Copyable {
         }
     }
 
+    /// Frames of the zstd format (RFC 8878) only: libzstd also reads its pre-1.0
+    /// "legacy" formats, and read one differently whole and byte by byte (`make fuzz`
+    /// found it), so each frame's magic number is checked before zstd sees it.
     private mutating func decompressZstd(_ stream: OpaquePointer, _ chunk: UnsafeRawBufferPointer) throws(DecompressionError) {
+        var rest = chunk[...]
+        while !rest.isEmpty {
+            if var magic = zstdFrameStart {
+                let take = min(4 - magic.count, rest.count)
+                magic += rest.prefix(take)
+                rest = rest.dropFirst(take)
+                guard magic.count == 4 else {
+                    zstdFrameStart = magic
+                    complete = false
+                    return
+                }
+                guard !Self.isLegacyZstdFrame(magic) else {
+                    throw corrupt("a pre-1.0 zstd frame (Firebell reads the zstd format of RFC 8878)")
+                }
+                zstdFrameStart = nil
+                let fed = magic.withUnsafeBytes { bytes in
+                    Result { () throws(DecompressionError) in try decodeZstd(stream, bytes) }
+                }
+                _ = try fed.get()
+                if zstdFrameStart != nil { continue }
+            }
+            let consumed = try decodeZstd(stream, UnsafeRawBufferPointer(rebasing: rest))
+            rest = rest.dropFirst(consumed)
+        }
+    }
+
+    /// The magic numbers of zstd's pre-1.0 formats: v0.1 (FD 2F B5 1E) and v0.2 to
+    /// v0.7 (22…27 B5 2F FD); the format's own is 28 B5 2F FD. Anything else goes to
+    /// zstd, which names what is wrong with it.
+    private static func isLegacyZstdFrame(_ magic: [UInt8]) -> Bool {
+        magic == [0xFD, 0x2F, 0xB5, 0x1E] || ((0x22...0x27).contains(magic[0]) && magic[1...] == [0xB5, 0x2F, 0xFD])
+    }
+
+    /// Feeds `chunk` to zstd until it is used up or a frame ends; returns how much was used.
+    private mutating func decodeZstd(_ stream: OpaquePointer, _ chunk: UnsafeRawBufferPointer) throws(DecompressionError) -> Int {
         var input = ZSTD_inBuffer(src: chunk.baseAddress, size: chunk.count, pos: 0)
         while true {
             var out = ZSTD_outBuffer(dst: scratch.baseAddress, size: scratch.count, pos: 0)
@@ -316,9 +357,13 @@ public struct Decompressor: ~Copyable {
                 throw corrupt(reason)
             }
             try appendScratch(out.pos)
-            // 0: a frame is decoded and flushed; another may follow.
+            // 0: a frame is decoded and flushed; another may follow, its magic checked first.
             complete = hint == 0
-            if input.pos == input.size && out.pos < out.size { return }
+            if complete && out.pos < out.size {
+                zstdFrameStart = []
+                return input.pos
+            }
+            if input.pos == input.size && out.pos < out.size { return input.pos }
         }
     }
 
