@@ -137,12 +137,14 @@ let package = Package(
             // PostgresNIO: the tests create a database per test on their own server (TestPostgres).
             dependencies: ["FirebellStore", "FirebellCore", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
-        .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl"]),
+        // A loopback HTTP receiver shared by the test targets that send to one.
+        .target(name: "FirebellTestSupport", path: "Tests/FirebellTestSupport"),
+        .testTarget(name: "FirebellCurlTests", dependencies: ["FirebellCurl", "FirebellTestSupport"]),
         // CCompression too: its TestEncoders submodule compresses the fixtures.
         .testTarget(name: "FirebellCompressionTests", dependencies: ["FirebellCompression", "CCompression"]),
         .testTarget(
             name: "FirebellDeliveryTests",
-            dependencies: ["FirebellDelivery", "FirebellCore", "FirebellStore", "FirebellCurl", "FirebellSignatures"],
+            dependencies: ["FirebellDelivery", "FirebellCore", "FirebellStore", "FirebellCurl", "FirebellSignatures", "FirebellTestSupport"],
             exclude: ["Golden"]  // golden files are read by path, not bundled
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import FirebellTestSupport
 import FirebellCurl
 import Foundation
 import Logging

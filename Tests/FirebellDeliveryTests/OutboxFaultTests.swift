@@ -1,3 +1,4 @@
+import FirebellTestSupport
 import FirebellCore
 import FirebellCurl
 import FirebellSignatures

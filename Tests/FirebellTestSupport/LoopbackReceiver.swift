@@ -7,9 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A tiny HTTP/1.1 receiver on 127.0.0.1, on a port the kernel picks, for the outbox's
-/// fault-injection tests (a copy of the one in FirebellCurlTests, which test targets
-/// cannot share, plus refusing connections on a schedule).
+/// A tiny HTTP/1.1 receiver on 127.0.0.1, on a port the kernel picks, for the tests of
+/// libcurl at the edge (FirebellCurlTests) and of the outbox's faults (FirebellDeliveryTests).
 ///
 /// A test double documented like product code: it is real TCP, read and
 /// written with plain POSIX sockets, one thread per connection, so libcurl is
@@ -19,22 +18,22 @@ import Darwin
 ///
 /// Made with `refusing: true`, its port is bound but not listening: connections are
 /// refused (ECONNREFUSED) until ``comeUp()``.
-final class LoopbackReceiver: Sendable {
+public final class LoopbackReceiver: Sendable {
     /// A request as it arrived on the wire.
-    struct Received: Sendable {
-        var method: String
-        var target: String
-        var headers: [(name: String, value: String)]
-        var body: [UInt8]
+    public struct Received: Sendable {
+        public var method: String
+        public var target: String
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
 
         /// All values of header `name`, case-insensitively.
-        func values(_ name: String) -> [String] {
+        public func values(_ name: String) -> [String] {
             headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
         }
     }
 
     /// What the receiver does with a request.
-    enum Reply: Sendable {
+    public enum Reply: Sendable {
         /// Answers after `delay` seconds with `Connection: close` and a
         /// matching `Content-Length`.
         case answer(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], delay: TimeInterval = 0)
@@ -44,9 +43,9 @@ final class LoopbackReceiver: Sendable {
         case silence
     }
 
-    let port: Int
+    public let port: Int
     /// Each request, as soon as it has been read in full.
-    let arrivals: AsyncStream<Received>
+    public let arrivals: AsyncStream<Received>
 
     private let listener: Int32
     private let respond: @Sendable (Received) -> Reply
@@ -58,7 +57,7 @@ final class LoopbackReceiver: Sendable {
     /// Every request read so far.
     private let log = Mutex<[Received]>([])
 
-    init(refusing: Bool = false, respond: @escaping @Sendable (Received) -> Reply) throws {
+    public init(refusing: Bool = false, respond: @escaping @Sendable (Received) -> Reply) throws {
         self.respond = respond
         (arrivals, arrivalSink) = AsyncStream.makeStream(of: Received.self)
         listener = try Self.listenOnLoopback(listen: !refusing)
@@ -67,7 +66,7 @@ final class LoopbackReceiver: Sendable {
     }
 
     /// Starts taking connections (a receiver made `refusing` comes up).
-    func comeUp() {
+    public func comeUp() {
         let start = listening.withLock { listening in
             defer { listening = true }
             return !listening
@@ -78,11 +77,11 @@ final class LoopbackReceiver: Sendable {
     }
 
     /// How many requests have been read in full.
-    var count: Int { log.withLock { $0.count } }
-    var received: [Received] { log.withLock { $0 } }
+    public var count: Int { log.withLock { $0.count } }
+    public var received: [Received] { log.withLock { $0 } }
 
     /// Closes the listener and every held connection.
-    func stop() {
+    public func stop() {
         let wasStopped = stopped.withLock { stopped in
             defer { stopped = true }
             return stopped
@@ -101,7 +100,7 @@ final class LoopbackReceiver: Sendable {
         stop()
     }
 
-    func url(_ path: String) -> String {
+    public func url(_ path: String) -> String {
         "http://127.0.0.1:\(port)\(path)"
     }
 
@@ -153,15 +152,15 @@ final class LoopbackReceiver: Sendable {
 
     // MARK: - Socket plumbing
 
-    struct SocketError: Error, CustomStringConvertible {
+    public struct SocketError: Error, CustomStringConvertible {
         var call: String
         var errno: Int32
-        var description: String { "\(call) failed: \(String(cString: strerror(errno)))" }
+        public var description: String { "\(call) failed: \(String(cString: strerror(errno)))" }
     }
 
     /// A TCP socket bound to 127.0.0.1 on a kernel-chosen port; listening
     /// unless `listen` is false, in which case connecting to it is refused.
-    static func listenOnLoopback(listen shouldListen: Bool = true) throws -> Int32 {
+    public static func listenOnLoopback(listen shouldListen: Bool = true) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError(call: "socket", errno: errno) }
         var address = sockaddr_in()
@@ -188,7 +187,7 @@ final class LoopbackReceiver: Sendable {
         return fd
     }
 
-    static func localPort(of fd: Int32) throws -> Int {
+    public static func localPort(of fd: Int32) throws -> Int {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let got = withUnsafeMutablePointer(to: &address) {
