@@ -70,18 +70,16 @@ struct IngestStage: Sendable {
         } catch IngestWriterError.stopped {
             count(project: project, outcome: "unavailable", events.count)
             throw ClientError(.serviceUnavailable, "shutting down; retry shortly", headers: [.retryAfter: "5"])
-        } catch let error as StoreUnavailable {
-            count(project: project, outcome: "store_error", events.count)
-            if status.failed("\(error)", at: clock()) {
-                logger.error("store unavailable; events are refused until it recovers", metadata: ["error": "\(error)"])
-            }
-            throw ClientError(.serviceUnavailable, "\(error); nothing was stored, retry in 5s", headers: [.retryAfter: "5"])
         } catch {
             count(project: project, outcome: "store_error", events.count)
-            if status.failed("the store failed a write: \(error)", at: clock()) {
-                logger.error("store failed; events are refused until it recovers", metadata: ["error": "\(error)"])
+            // A lock or a full disk is named to the client; any other failure only in the log.
+            let unavailable = error as? StoreUnavailable
+            if status.failed(unavailable.map { "\($0)" } ?? "the store failed a write: \(error)", at: clock()) {
+                logger.error("store unavailable; events are refused until it recovers", metadata: ["error": "\(error)"])
             }
-            throw ClientError(.serviceUnavailable, "the store could not write; nothing was stored, retry shortly", headers: [.retryAfter: "5"])
+            let detail = unavailable.map { "\($0); nothing was stored, retry in 5s" }
+                ?? "the store could not write; nothing was stored, retry shortly"
+            throw ClientError(.serviceUnavailable, detail, headers: [.retryAfter: "5"])
         }
         let stored = outcomes.filter { if case .stored = $0 { true } else { false } }.count
         count(project: project, outcome: "stored", stored)

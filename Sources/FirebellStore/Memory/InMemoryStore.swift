@@ -176,7 +176,13 @@ public actor InMemoryStore: Store {
 
     public func pruneEvents(before cutoff: Date, limit: Int) async throws -> Int {
         let removed = state.pruneEvents(before: cutoff, limit: limit)
-        history.removeAll { $0.receivedAt < cutoff }
+        // The same step of history: its oldest `removed` events before the cutoff.
+        var left = removed
+        history.removeAll { entry in
+            guard left > 0, entry.receivedAt < cutoff else { return false }
+            left -= 1
+            return true
+        }
         return removed
     }
 
