@@ -9,11 +9,14 @@ public struct SnapshotRequest: Sendable, Equatable {
     public var issues: [IssueKey]
     /// Has each of these users been seen on its issue before?
     public var users: [IssueUser]
+    /// The incidents not yet recorded as ended (at most one per route), when incidents are on.
+    public var openIncidents: Bool
 
-    public init(events: [EventKey] = [], issues: [IssueKey] = [], users: [IssueUser] = []) {
+    public init(events: [EventKey] = [], issues: [IssueKey] = [], users: [IssueUser] = [], openIncidents: Bool = false) {
         self.events = events
         self.issues = issues
         self.users = users
+        self.openIncidents = openIncidents
     }
 }
 
@@ -37,10 +40,16 @@ public struct BatchSnapshot: Sendable {
     public var issues: [IssueKey: IssueRecord]
     /// The requested (issue, user) pairs already seen.
     public var knownUsers: Set<IssueUser>
+    /// Incidents not recorded as ended, by ``Incident/route`` (requested with `openIncidents`).
+    public var incidents: [String: Incident]
 
-    public init(knownEvents: Set<EventKey> = [], issues: [IssueKey: IssueRecord] = [:], knownUsers: Set<IssueUser> = []) {
+    public init(
+        knownEvents: Set<EventKey> = [], issues: [IssueKey: IssueRecord] = [:], knownUsers: Set<IssueUser> = [],
+        incidents: [String: Incident] = [:]
+    ) {
         self.knownEvents = knownEvents
         self.issues = issues
         self.knownUsers = knownUsers
+        self.incidents = incidents
     }
 }
