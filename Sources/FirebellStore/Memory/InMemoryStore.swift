@@ -21,10 +21,12 @@ public actor InMemoryStore: Store {
 
     public func ingest(_ items: [IngestItem], processor: BatchProcessor, claim: OutboxClaim?) async throws -> IngestResult {
         let (change, ids) = state.run(items, processor: processor)
+        let incidentIDs = state.openedIncidents
         history += change.events.map { Backtest.StoredEvent(projectID: $0.item.projectID, event: $0.item.event, receivedAt: $0.item.receivedAt) }
         var claimedRows: [OutboxEntry] = []
         for delivery in change.deliveries {
-            let entry = insert(OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim))
+            let incident = delivery.incident.map { incidentIDs[$0] ?? $0 }
+            let entry = insert(OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim, incidentID: incident))
             if entry.attempts == 1 {
                 claimed.insert(entry.id)
                 claimedRows.append(entry)
@@ -75,12 +77,21 @@ public actor InMemoryStore: Store {
         guard let current = try await issue(id: issueID) else { return nil }
         guard current.status != .resolved else { return current }
         let issue = update(issueID) { $0.resolve(at: now, by: who) }!
+        state.endIncidents(resolving: issueID, at: now)
         let alerted = Set(outbox.values.filter { $0.issueID == issueID }.map(\.channel)).sorted()
         let alert = Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
         for channel in notify(alerted) {
             insert(OutboxEntry(owed: OwedDelivery(issue: issue.key, channel: channel, alert: alert, due: now, digest: nil), issueID: issueID, claim: nil))
         }
         return issue
+    }
+
+    public func incidents(_ query: IncidentQuery) async throws -> [Incident] {
+        state.incidents(query)
+    }
+
+    public func incident(id: Int64) async throws -> IncidentDetail? {
+        state.incident(id: id)
     }
 
     public func threadReference(issueID: Int64, channel: String) async throws -> String? {

@@ -23,6 +23,8 @@ struct PostgresBatch {
     /// Who claims the rows a batch writes claimed (`outbox.claimed_by`).
     let node: String
     let logger: Logger
+    /// Read the open incidents `FOR UPDATE` (a batch run again after it lost a race).
+    var lockIncidents = false
 
     // MARK: Loading
 
@@ -32,6 +34,9 @@ struct PostgresBatch {
         snapshot.issues = try await lockIssues(request.issues)
         snapshot.knownEvents = try await knownEvents(request.events)
         snapshot.knownUsers = try await knownUsers(request.users, ids: snapshot.issues.mapValues(\.issue.id))
+        if request.openIncidents {
+            snapshot.incidents = try await PostgresIncidents.loadOpen(locking: lockIncidents, on: connection, logger: logger)
+        }
         return snapshot
     }
 
@@ -95,9 +100,9 @@ struct PostgresBatch {
 
     // MARK: Committing
 
-    /// Writes the change; `locked` is the snapshot's issues (the ones that existed).
-    /// Returns every issue's id and the outbox rows written claimed.
-    func commit(_ change: BatchChange, locked: [IssueKey: IssueRecord], claim: OutboxClaim?) async throws
+    /// Writes the change; `locked` is the snapshot's issues (the ones that existed),
+    /// `incidents` the incidents it read. Returns every issue's id and the outbox rows written claimed.
+    func commit(_ change: BatchChange, locked: [IssueKey: IssueRecord], incidents: [String: Incident] = [:], claim: OutboxClaim?) async throws
         -> (ids: [IssueKey: Int64], claimed: [OutboxEntry])
     {
         var ids = locked.mapValues(\.issue.id)
@@ -108,7 +113,8 @@ struct PostgresBatch {
         for (key, id) in try await insertIssues(new) { ids[key] = id }
         try await writeEvents(change.events, ids: ids)
         try await writeUsers(change.users, ids: ids)
-        let claimed = try await writeOutbox(change.deliveries, ids: ids, claim: claim)
+        let incidentIDs = try await PostgresIncidents.write(change, ids: ids, loaded: incidents, on: connection, logger: logger)
+        let claimed = try await writeOutbox(change.deliveries, ids: ids, incidentIDs: incidentIDs, claim: claim)
         return (ids, claimed)
     }
 
@@ -172,13 +178,16 @@ struct PostgresBatch {
     }
 
     /// Returns the rows written claimed: with `claim`, every row due at once.
-    private func writeOutbox(_ deliveries: [OwedDelivery], ids: [IssueKey: Int64], claim: OutboxClaim?) async throws -> [OutboxEntry] {
+    private func writeOutbox(
+        _ deliveries: [OwedDelivery], ids: [IssueKey: Int64], incidentIDs: [Int64: Int64], claim: OutboxClaim?
+    ) async throws -> [OutboxEntry] {
         guard !deliveries.isEmpty else { return [] }
         var rows: [OutboxEntry] = []
         var payloads: [String] = []
         var payload: (alert: Alert, text: String)?
         for delivery in deliveries {
-            let row = OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim)
+            let incident = delivery.incident.map { incidentIDs[$0] ?? $0 }
+            let row = OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim, incidentID: incident)
             // One alert fans out to consecutive rows: encode it once.
             if payload?.alert != row.alert { payload = (row.alert, try row.alert.jsonText()) }
             rows.append(row)
