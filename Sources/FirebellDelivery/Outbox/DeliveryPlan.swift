@@ -20,14 +20,15 @@ enum DeliveryUnit: Sendable {
 }
 
 /// Decides, per channel, which claimed rows go alone, which together, and which wait —
-/// the `channel_rate` token bucket (burst N, refilled evenly over the period) and
-/// route digests. Nothing is dropped: rows that wait stay in the outbox.
+/// the `channel_rate` token bucket (burst N, refilled evenly over the period), route
+/// digests and incident follow-ups. Nothing is dropped: rows that wait stay in the outbox.
 enum DeliveryPlan {
     /// - Parameters:
     ///   - rows: claimed rows of one channel, oldest first.
     ///   - bucket: the channel's bucket, `nil` when `channel_rate` is not set.
     static func plan(_ rows: [OutboxEntry], bucket: inout TokenBucket?, rate: Rate?, now: Date) -> [DeliveryUnit] {
-        var units: [DeliveryUnit] = []
+        var units = followUps(rows, bucket: &bucket, now: now)
+        let rows = rows.filter { $0.incidentID == nil || $0.digest != nil }
         let digests = Dictionary(grouping: rows.filter { $0.digest != nil }, by: { $0.digest! })
         for period in digests.keys.sorted() {
             let group = digests[period]!
@@ -58,6 +59,17 @@ enum DeliveryPlan {
         }
         bucket = limited
         return units
+    }
+
+    /// An incident's due follow-ups on the channel go out together, as one update that
+    /// names every issue in them (one message, one token), however many joined.
+    private static func followUps(_ rows: [OutboxEntry], bucket: inout TokenBucket?, now: Date) -> [DeliveryUnit] {
+        let incidents = Dictionary(grouping: rows.filter { $0.incidentID != nil && $0.digest == nil }, by: { $0.incidentID! })
+        return incidents.keys.sorted().map { id in
+            let group = incidents[id]!
+            guard take(1, from: &bucket, now: now) else { return .deferred(group, until: nextToken(bucket, now: now)) }
+            return .rollUp(group, .incident(RollUp.IncidentThread(incidentID: id)))
+        }
     }
 
     private static func take(_ count: Int, from bucket: inout TokenBucket?, now: Date) -> Bool {
