@@ -79,7 +79,7 @@ public struct IncidentView: Encodable, Sendable {
         _ detail: IncidentDetail, store: any Store, config: FirebellConfig, now: Date
     ) async throws -> IncidentView {
         let baseURL = config.server.baseURL
-        let processor = IssueProcessor(config: config)
+        let projects = Dictionary(config.projects.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         var view = IncidentView(detail.incident, window: config.alerting.incidentWindow, now: now, baseURL: baseURL)
         var issues: [Int64: Issue] = [:]
         for member in detail.members where issues[member.issueID] == nil {
@@ -89,7 +89,8 @@ public struct IncidentView: Encodable, Sendable {
         view.issues = detail.members.compactMap { member in
             guard listed.insert(member.issueID).inserted, let issue = issues[member.issueID] else { return nil }
             return IssueLine(
-                id: issue.id, project: processor.projectName(issue.projectID), title: issue.title, status: issue.status.rawValue,
+                id: issue.id, project: projects[issue.projectID] ?? "project \(issue.projectID)", title: issue.title,
+                status: issue.status.rawValue,
                 severity: issue.severity.rawValue, link: AlertText.link(baseURL: baseURL, issueID: issue.id))
         }
         var timeline = detail.members.map { member in
