@@ -2,10 +2,11 @@
 join go out as at most one update per `alerting.incident_update`, naming every one of
 them; `incident_window: 0s` pages every issue alone."""
 
+import itertools
 import json
 import time
 
-from conftest import get, post
+from conftest import get, one_channel_config, post
 
 SERVICES = ["checkout", "cart", "orders", "payments", "search", "auth"]
 ADMIN = "incident-admin-token"
@@ -150,3 +151,26 @@ def test_incident_window_zero_pages_every_issue_alone(daemon_factory, receiver):
     assert sorted(t for r in pages for t in named(r)) == sorted(title(SERVICES[n - 1]) for n in (1, 3, 5))
     status, listed = get(daemon.url + "/v1/incidents", token=ADMIN)
     assert status == 200 and listed["incidents"] == []
+
+
+def test_on_slack_with_a_token_the_issues_that_join_reply_in_the_first_pages_thread(daemon_factory, receiver):
+    counter = itertools.count(1)
+    receiver.answer = lambda path, body: json.dumps(
+        {"ok": True, "channel": "C042", "ts": f"1700000000.{next(counter):06d}"}).encode()
+    daemon = daemon_factory(one_channel_config(
+        "oncall", f'type: slack, token: xoxb-test-token, channel: "#oncall", url: "{receiver.url}/api"',
+        alerting="incident_update: 1s", severity_rules=[("production", "{ environment: production }", 100)])).start()
+    for word in ["primary database unreachable", "cart service failing", "order queue stuck"]:
+        post(daemon.url + "/v1/events", {"message": word, "environment": "production"})
+    first, update = receiver.wait_for(2)[:2]
+    assert "thread_ts" not in json.loads(first["body"])
+    assert "primary database unreachable" in first["body"].decode()
+    body = json.loads(update["body"])
+    assert update["path"] == "/api/chat.postMessage"
+    assert body["thread_ts"] == "1700000000.000001" and body["channel"] == "C042"
+    assert body["reply_broadcast"] is False
+    text = json.dumps(body)
+    assert "+2 more new critical issues in shop" in text
+    assert "cart service failing" in text and "order queue stuck" in text
+    time.sleep(1.5)
+    assert len(receiver.requests) == 2
