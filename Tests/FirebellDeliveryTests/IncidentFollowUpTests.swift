@@ -116,6 +116,29 @@ struct IncidentFollowUpTests {
         #expect(update.decoded("Subject") == "[CRITICAL] +3 more new critical issues in cart, orders (incident #7)")
     }
 
+    /// What each channel sends for an update whose joiners include hostile text
+    /// (`GoldenAlerts.hostile`): escaped as in any of the channel's messages.
+    @Test func goldenFiles() throws {
+        let update = RollUp(
+            alerts: [Self.joined(43, project: "cart", title: "CartError: redis gone"), GoldenAlerts.hostile],
+            reason: .incident(RollUp.IncidentThread(incidentID: 7, firstPage: Self.firstPage)))
+        let context = GoldenAlerts.context
+        var threaded = context
+        threaded.threadReference = "C0123ABCD|1700000000.000100"
+        let slackAPI = SlackAPIChannel(token: "xoxb-test-token", channel: "#oncall", timeout: 10)
+        try Golden.check(slackAPI.encode(update, context: threaded), "slack-api/incident.txt")
+        try Golden.check(SlackChannel(url: "https://hooks.slack.com/services/T000/B000/XXXX", timeout: 10).encode(update, context: context), "slack/incident.txt")
+        try Golden.check(DiscordChannel(url: DiscordTests.hook, timeout: 5).encode(update, context: context), "discord/incident.txt")
+        try Golden.check(GoogleChatChannel(url: GoogleChatTests.hook, timeout: 5).encode(update, context: context), "google_chat/incident.txt")
+        try Golden.check(EmailFixtures.channel.encode(update, context: context), "email/incident.txt")
+        try Golden.check(TeamsChannel(url: TeamsTests.hook, timeout: 5).encode(update, context: context), "teams/incident.txt")
+        try Golden.check(MattermostChannel(url: MattermostTests.hook, timeout: 5).encode(update, context: context), "mattermost/incident.txt")
+        try Golden.check(
+            WebhookChannel(url: "https://hooks.example.com/firebell", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", timeout: 10)
+                .encode(update, context: context), "webhook/incident.txt")
+        try Golden.check(ConsoleChannel().encode(update, context: context), "console/incident.txt")
+    }
+
     @Test func channelsWithoutThreadsGetOneUpdateMessage() throws {
         let slack = SlackChannel(url: "http://hooks.test/x", timeout: 5)
         guard case .http(let request) = try slack.encode(Self.update, context: GoldenAlerts.context) else {
