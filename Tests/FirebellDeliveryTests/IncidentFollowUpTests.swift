@@ -139,6 +139,16 @@ struct IncidentFollowUpTests {
         try Golden.check(ConsoleChannel().encode(update, context: context), "console/incident.txt")
     }
 
+    @Test func onPagerDutyTheUpdateLandsOnTheFirstPagesIncident() throws {
+        let pagerDuty = PagerDutyChannel(routingKey: "R0UT1NGKEY0123456789ABCDEFGHIJKL", timeout: 10)
+        guard case .http(let request) = try pagerDuty.encode(Self.update, context: GoldenAlerts.context) else {
+            Issue.record("not HTTP")
+            return
+        }
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+        #expect(body["dedup_key"] as? String == "firebell-issue-42" && body["event_action"] as? String == "trigger")
+    }
+
     @Test func channelsWithoutThreadsGetOneUpdateMessage() throws {
         let slack = SlackChannel(url: "http://hooks.test/x", timeout: 5)
         guard case .http(let request) = try slack.encode(Self.update, context: GoldenAlerts.context) else {
