@@ -64,7 +64,7 @@ struct OutboxAttempt: Sendable {
             case .single(let entry):
                 message = try encoded(entry.alert, context)
             case .rollUp(let rows, let reason):
-                let rollUp = RollUp(alerts: rows.map(\.alert), reason: reason)
+                let rollUp = RollUp(alerts: rows.map(\.alert), reason: reason).current(await currentIssues(of: rows))
                 message = try encoder.encode(rollUp, context: context)
                 if let template { message = encoder.applying(template: template.render(rollUp, baseURL: baseURL), to: message) }
             case .deferred:
@@ -118,6 +118,17 @@ struct OutboxAttempt: Sendable {
                 return Self.judge(error, attempts: attempts, policy: policy, now: clock(), jitter: Double.random(in: 0...1))
             }
         }
+    }
+
+    /// The issues a roll-up names, as they stand now (a roll-up reports the present, not
+    /// what each alert said when it was queued). One the store cannot read now keeps its
+    /// alert as it was: late news beats no news.
+    private func currentIssues(of rows: [OutboxEntry]) async -> [Int64: Issue] {
+        var issues: [Int64: Issue] = [:]
+        for id in Set(rows.map(\.issueID)) {
+            if let issue = try? await store.issue(id: id) { issues[id] = issue }
+        }
+        return issues
     }
 
     /// What an HTTP answer means for the rows (the retry policy's result) and for the

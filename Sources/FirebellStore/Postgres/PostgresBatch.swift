@@ -174,14 +174,16 @@ struct PostgresBatch {
     /// Returns the rows written claimed: with `claim`, every row due at once.
     private func writeOutbox(_ deliveries: [OwedDelivery], ids: [IssueKey: Int64], claim: OutboxClaim?) async throws -> [OutboxEntry] {
         guard !deliveries.isEmpty else { return [] }
-        var rows: [OutboxEntry] = []
+        // The batch holds its issues' rows locked: an earlier row of theirs committed by
+        // anyone (a resolve) is visible here, and none can be added meanwhile.
+        let waiting = claim == nil ? [] : try await PostgresOutbox.waitingPairs(
+            Array(Set(deliveries.compactMap { ids[$0.issue] })), on: connection, logger: logger)
+        let rows = OutboxEntry.rows(for: deliveries, ids: ids, claim: claim, waiting: waiting)
         var payloads: [String] = []
         var payload: (alert: Alert, text: String)?
-        for delivery in deliveries {
-            let row = OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim)
+        for row in rows {
             // One alert fans out to consecutive rows: encode it once.
             if payload?.alert != row.alert { payload = (row.alert, try row.alert.jsonText()) }
-            rows.append(row)
             payloads.append(payload!.text)
         }
         let inserted = try await PostgresOutbox.insert(rows, payloads: payloads, node: node, on: connection, logger: logger)

@@ -12,7 +12,8 @@ import PostgresNIO
 enum PostgresOutbox {
     /// The columns `decode` reads, in its order.
     static let columns = """
-        id, issue_id, channel, status, attempts, next_attempt_at, created_at, finished_at, last_status, last_error, digest, alert
+        id, issue_id, channel, status, attempts, next_attempt_at, created_at, finished_at, last_status, last_error, digest, alert,
+        held_back
         """
 
     /// `columns` of `outbox` where another table joins in.
@@ -56,12 +57,12 @@ enum PostgresOutbox {
                 FROM unnest(\(named.map(\.key))::text[], \(named.map { Int64(min($0.value, limit)) })::int8[]) AS r(channel, room)
                 CROSS JOIN LATERAL (
                     SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND channel = r.channel AND next_attempt_at <= \(due)
+                    WHERE status = 'pending' AND channel = r.channel AND next_attempt_at <= \(due) AND \(unescaped: inTurn)
                     ORDER BY next_attempt_at, id LIMIT r.room
                     FOR UPDATE SKIP LOCKED) AS d
             ), others AS (
                 SELECT id, next_attempt_at FROM outbox
-                WHERE status = 'pending' AND next_attempt_at <= \(due) AND channel <> ALL(\(Array(room.perChannel.keys))::text[])
+                WHERE status = 'pending' AND next_attempt_at <= \(due) AND \(unescaped: inTurn) AND channel <> ALL(\(Array(room.perChannel.keys))::text[])
                 ORDER BY next_attempt_at, id LIMIT \(Int64(min(room.others, limit)))
                 FOR UPDATE SKIP LOCKED
             ), picked AS (
@@ -76,6 +77,32 @@ enum PostgresOutbox {
         return try decode(await rows.collect()).sorted { $0.id < $1.id }
     }
 
+    /// A row's turn has come: no earlier ordered row of its issue and channel is pending
+    /// (``OutboxPair``), found on `outbox_pending_pair`. Another node's claim counts: its
+    /// row is pending until that node records the outcome.
+    static let inTurn = """
+        (outbox.digest IS NOT NULL OR NOT EXISTS (
+            SELECT 1 FROM outbox AS earlier
+            WHERE earlier.issue_id = outbox.issue_id AND earlier.channel = outbox.channel AND earlier.status = 'pending'
+                AND earlier.id < outbox.id AND earlier.digest IS NULL AND NOT earlier.held_back))
+        """
+
+    /// The (issue, channel) pairs of `issueIDs` with an ordered row pending: a batch's
+    /// rows for them wait instead of being claimed.
+    static func waitingPairs(_ issueIDs: [Int64], on connection: PostgresConnection, logger: Logger) async throws -> Set<OutboxPair> {
+        guard !issueIDs.isEmpty else { return [] }
+        var pairs = Set<OutboxPair>()
+        let rows = try await connection.query(
+            """
+            SELECT DISTINCT issue_id, channel FROM outbox
+            WHERE status = 'pending' AND digest IS NULL AND NOT held_back AND issue_id = ANY(\(issueIDs)::int8[])
+            """, logger: logger)
+        for try await (id, channel) in rows.decode((Int64, String).self) {
+            pairs.insert(OutboxPair(issueID: id, channel: channel))
+        }
+        return pairs
+    }
+
     /// Writes rows as `apply` left them, unclaimed, in one statement.
     static func write(_ entries: [OutboxEntry], on connection: PostgresConnection, logger: Logger) async throws {
         guard !entries.isEmpty else { return }
@@ -83,13 +110,14 @@ enum PostgresOutbox {
             """
             UPDATE outbox SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
                 finished_at = NULLIF(v.finished_at, 'NaN'), last_status = CASE WHEN v.has_status THEN v.last_status END,
-                last_error = CASE WHEN v.has_error THEN v.last_error END, claimed_by = NULL
+                last_error = CASE WHEN v.has_error THEN v.last_error END, held_back = v.held_back, claimed_by = NULL
             FROM unnest(\(entries.map(\.id))::int8[], \(entries.map(\.status.rawValue))::text[], \(entries.map { Int64($0.attempts) })::int8[],
                 \(entries.map(\.nextAttemptAt.timeIntervalSince1970))::float8[],
                 \(entries.map { $0.finishedAt?.timeIntervalSince1970 ?? .nan })::float8[],
                 \(entries.map { Int64($0.lastStatus ?? 0) })::int8[], \(entries.map { $0.lastStatus != nil })::bool[],
-                \(entries.map { $0.lastError ?? "" })::text[], \(entries.map { $0.lastError != nil })::bool[])
-                AS v(id, status, attempts, next_attempt_at, finished_at, last_status, has_status, last_error, has_error)
+                \(entries.map { $0.lastError ?? "" })::text[], \(entries.map { $0.lastError != nil })::bool[],
+                \(entries.map(\.heldBack))::bool[])
+                AS v(id, status, attempts, next_attempt_at, finished_at, last_status, has_status, last_error, has_error, held_back)
             WHERE outbox.id = v.id
             """, logger: logger)
     }
@@ -98,14 +126,14 @@ enum PostgresOutbox {
     static func decode(_ rows: [PostgresRow]) throws -> [OutboxEntry] {
         var entries: [OutboxEntry] = []
         for row in rows {
-            let (id, issueID, channel, status, attempts, next, created, finished, lastStatus, lastError, digest, alert) = try row.decode(
-                (Int64, Int64, String, String, Int32, Double, Double, Double?, Int32?, String?, Double?, String).self)
+            let (id, issueID, channel, status, attempts, next, created, finished, lastStatus, lastError, digest, alert, heldBack) = try row.decode(
+                (Int64, Int64, String, String, Int32, Double, Double, Double?, Int32?, String?, Double?, String, Bool).self)
             entries.append(OutboxEntry(
                 id: id, issueID: issueID, channel: channel, alert: try Alert(jsonText: alert),
                 status: DeliveryStatus(rawValue: status) ?? .pending, attempts: Int(attempts),
                 nextAttemptAt: Date(timeIntervalSince1970: next), createdAt: Date(timeIntervalSince1970: created),
                 finishedAt: finished.map(Date.init(timeIntervalSince1970:)), lastError: lastError, lastStatus: lastStatus.map(Int.init),
-                digest: digest))
+                digest: digest, heldBack: heldBack))
         }
         return entries
     }

@@ -81,6 +81,21 @@ enum PostgresSchema {
             )
             """,
         ],
+        [
+            // Alerts held back by channel_rate go out in one roll-up, restart or not.
+            "ALTER TABLE outbox ADD COLUMN held_back BOOLEAN NOT NULL DEFAULT FALSE",
+            // A claim skips a row while an earlier one of its issue and channel is pending (`OutboxPair`).
+            "CREATE INDEX outbox_pending_pair ON outbox (issue_id, channel, id) WHERE status = 'pending'",
+            // channel_rate buckets, shared by every node (`Store.withChannelBucket`).
+            """
+            CREATE TABLE channel_buckets (
+                channel TEXT PRIMARY KEY,
+                rate TEXT NOT NULL,
+                tokens DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ],
     ]
 
     /// Brings the database up to `migrations`, in one transaction under `migrationLock`;

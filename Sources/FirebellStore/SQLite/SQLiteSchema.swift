@@ -90,5 +90,20 @@ enum SQLiteSchema {
             // Issues from before start empty: their windows fill with the next events.
             "ALTER TABLE issues ADD COLUMN windows BLOB",
         ],
+        [
+            // Alerts held back by channel_rate go out in one roll-up, restart or not.
+            "ALTER TABLE outbox ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0",
+            // A claim skips a row while an earlier one of its issue and channel is pending (`OutboxPair`).
+            "CREATE INDEX outbox_pending_pair ON outbox (issue_id, channel, id) WHERE status = 'pending'",
+            // channel_rate buckets outlive the process (`Store.withChannelBucket`).
+            """
+            CREATE TABLE channel_buckets (
+                channel TEXT PRIMARY KEY,
+                rate TEXT NOT NULL,
+                tokens REAL NOT NULL,
+                updated_at REAL NOT NULL
+            ) WITHOUT ROWID
+            """,
+        ],
     ]
 }

@@ -269,20 +269,31 @@ public final class SQLiteStore: Store {
     }
 
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
-        try await updateIssue(issueID) { $0.mute(mute) }
+        try await updateIssue(issueID) { $0.mute(mute) } cascade: {
+            _ = try await self.connection.query(
+                """
+                UPDATE outbox SET status = 'cancelled', finished_at = ?, last_error = ?
+                WHERE issue_id = ? AND status = 'pending' AND claimed = 0
+                """,
+                [.float(now.timeIntervalSince1970), .text(OutboxEntry.mutedError), .integer(Int(issueID))])
+        }
     }
 
     public func unmute(issueID: Int64, at now: Date) async throws -> Issue? {
         try await updateIssue(issueID) { $0.unmute() }
     }
 
-    private func updateIssue(_ id: Int64, _ change: @escaping @Sendable (inout Issue) -> Void) async throws -> Issue? {
+    /// Changes an issue in a transaction of its own, with `cascade`'s statements in it.
+    private func updateIssue(
+        _ id: Int64, _ change: @escaping @Sendable (inout Issue) -> Void, cascade: @escaping @Sendable () async throws -> Void = {}
+    ) async throws -> Issue? {
         try await durably {
             try await self.transaction {
                 let rows = try await self.connection.query("SELECT id, data FROM issues WHERE id = ?", [.integer(Int(id))])
                 guard var issue = try rows.first.map(Self.decodeIssue) else { return nil }
                 change(&issue)
                 try await self.writeIssue(issue)
+                try await cascade()
                 return issue
             }
         }
@@ -311,7 +322,7 @@ public final class SQLiteStore: Store {
         let due = SQLiteData.float(now.timeIntervalSince1970)
         guard let room else {
             return (
-                "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+                "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND \(inTurn) ORDER BY next_attempt_at, id LIMIT ?",
                 [due, .integer(limit)])
         }
         var parts: [String] = []
@@ -320,7 +331,7 @@ public final class SQLiteStore: Store {
             parts.append(
                 """
                 SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND \(inTurn) ORDER BY next_attempt_at, id LIMIT ?)
                 """)
             binds += [.text(channel), due, .integer(min(count, limit))]
         }
@@ -329,7 +340,7 @@ public final class SQLiteStore: Store {
             parts.append(
                 """
                 SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND next_attempt_at <= ?
+                    WHERE status = 'pending' AND next_attempt_at <= ? AND \(inTurn)
                     \(named.isEmpty ? "" : "AND channel NOT IN (" + named.map { _ in "?" }.joined(separator: ", ") + ")")
                     ORDER BY next_attempt_at, id LIMIT ?)
                 """)
@@ -341,6 +352,15 @@ public final class SQLiteStore: Store {
             binds + [.integer(limit)])
     }
 
+    /// A row's turn has come: no earlier ordered row of its issue and channel is pending
+    /// (``OutboxPair``), found on `outbox_pending_pair`.
+    private static let inTurn = """
+        (outbox.digest IS NOT NULL OR NOT EXISTS (
+            SELECT 1 FROM outbox AS earlier
+            WHERE earlier.issue_id = outbox.issue_id AND earlier.channel = outbox.channel AND earlier.status = 'pending'
+                AND earlier.id < outbox.id AND earlier.digest IS NULL AND earlier.held_back = 0))
+        """
+
     public func finishDeliveries(_ results: [(entry: OutboxEntry, result: DeliveryResult)], at now: Date) async throws {
         guard !results.isEmpty else { return }
         let finished = results.map { pair in
@@ -350,7 +370,7 @@ public final class SQLiteStore: Store {
         }
         try await access.run {
             try await self.transaction {
-                for part in finished.chunked(SQLiteBatch.chunk / 7) {
+                for part in finished.chunked(SQLiteBatch.chunk / 8) {
                     var binds: [SQLiteData] = []
                     for entry in part {
                         binds += [
@@ -358,13 +378,15 @@ public final class SQLiteStore: Store {
                             .float(entry.nextAttemptAt.timeIntervalSince1970),
                             entry.finishedAt.map { .float($0.timeIntervalSince1970) } ?? .null,
                             entry.lastStatus.map { .integer($0) } ?? .null, entry.lastError.map { .text($0) } ?? .null,
+                            .integer(entry.heldBack ? 1 : 0),
                         ]
                     }
-                    let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", ")
+                    let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", ")
                     _ = try await self.connection.query(
                         """
                         UPDATE outbox SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4,
-                            finished_at = v.column5, last_status = v.column6, last_error = v.column7, claimed = 0
+                            finished_at = v.column5, last_status = v.column6, last_error = v.column7, held_back = v.column8,
+                            claimed = 0
                         FROM (VALUES \(tuples)) AS v WHERE outbox.id = v.column1
                         """, binds)
                 }
@@ -380,14 +402,14 @@ public final class SQLiteStore: Store {
             _ = try await self.connection.query(
                 """
                 UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?,
-                    claimed = 0
+                    held_back = ?, claimed = 0
                 WHERE id = ?
                 """,
                 [
                     .text(entry.status.rawValue), .integer(entry.attempts), .float(entry.nextAttemptAt.timeIntervalSince1970),
                     entry.finishedAt.map { .float($0.timeIntervalSince1970) } ?? .null,
                     entry.lastStatus.map { .integer($0) } ?? .null, entry.lastError.map { .text($0) } ?? .null,
-                    .integer(Int(id)),
+                    .integer(entry.heldBack ? 1 : 0), .integer(Int(id)),
                 ])
         }
     }
@@ -412,6 +434,32 @@ public final class SQLiteStore: Store {
                 [.float(now.timeIntervalSince1970)])
         }
         return rows.count
+    }
+
+    public func withChannelBucket<T: Sendable>(
+        _ channel: String, rate: Rate, now: Date, _ decide: @escaping @Sendable (inout TokenBucket) -> T
+    ) async throws -> T {
+        try await access.run {
+            try await self.transaction {
+                let row = try await self.connection.query(
+                    "SELECT rate, tokens, updated_at FROM channel_buckets WHERE channel = ?", [.text(channel)]
+                ).first
+                let stored = row.flatMap { row -> (String, Double, Date)? in
+                    guard let rate = row.column("rate")?.string, let tokens = row.column("tokens")?.double,
+                          let updated = row.column("updated_at")?.double else { return nil }
+                    return (rate, tokens, Date(timeIntervalSince1970: updated))
+                }
+                var bucket = TokenBucket.restored(rate: rate, stored: stored, now: now)
+                let result = decide(&bucket)
+                _ = try await self.connection.query(
+                    """
+                    INSERT INTO channel_buckets (channel, rate, tokens, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (channel) DO UPDATE SET rate = excluded.rate, tokens = excluded.tokens, updated_at = excluded.updated_at
+                    """,
+                    [.text(channel), .text(rate.description), .float(bucket.tokens), .float(bucket.updated.timeIntervalSince1970)])
+                return result
+            }
+        }
     }
 
     public func nextDeliveryDue() async throws -> Date? {
@@ -462,7 +510,10 @@ public final class SQLiteStore: Store {
     public func retryDelivery(id: Int64, at now: Date) async throws -> Bool {
         let rows = try await durably {
             try await self.connection.query(
-                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, finished_at = NULL, claimed = 0 WHERE id = ? RETURNING id",
+                """
+                UPDATE outbox SET status = 'pending', next_attempt_at = ?, finished_at = NULL, claimed = 0, held_back = 0
+                WHERE id = ? RETURNING id
+                """,
                 [.float(now.timeIntervalSince1970), .integer(Int(id))])
         }
         return !rows.isEmpty
@@ -633,7 +684,8 @@ public final class SQLiteStore: Store {
             finishedAt: row.column("finished_at")?.double.map(Date.init(timeIntervalSince1970:)),
             lastError: row.column("last_error")?.string,
             lastStatus: row.column("last_status")?.integer,
-            digest: row.column("digest")?.double)
+            digest: row.column("digest")?.double,
+            heldBack: (row.column("held_back")?.integer ?? 0) != 0)
     }
 }
 
