@@ -272,6 +272,22 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aChannelsDueDigestRowsAreClaimedTogetherBeyondItsRoomAndTheLimit(_ backend: Backend) async throws {
+        let yaml = Self.yaml.replacingOccurrences(of: "notify: [slack]\n", with: "notify: [slack]\n    digest: 1h\n")
+        let digesting = BatchProcessor(config: try ConfigLoader.parse(yaml: yaml, path: "s.yaml", environment: [:]))
+        try await with(backend) { store in
+            _ = try await store.ingest((1...5).map { item("e\($0)", fingerprint: "f\($0)") }, processor: digesting)
+            let due = RollUp.digestDue(after: t0, period: 3600)
+            #expect(try await store.claimDeliveries(now: due.addingTimeInterval(-1), limit: 2, lease: 60, room: ChannelRoom(perChannel: ["slack": 2])).isEmpty)
+            let claimed = try await store.claimDeliveries(now: due, limit: 2, lease: 60, room: ChannelRoom(perChannel: ["slack": 2]))
+            #expect(claimed.count == 5 && claimed.allSatisfy { $0.digest == 3600 })
+            // A channel without room takes none of them.
+            _ = try await store.ingest((6...7).map { item("e\($0)", fingerprint: "f\($0)") }, processor: digesting)
+            #expect(try await store.claimDeliveries(now: due, limit: 2, lease: 60, room: ChannelRoom(perChannel: ["slack": 0, "mail": 2])).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func mutingCancelsTheIssuesAlertsNotYetTakenButNotOneInFlight(_ backend: Backend) async throws {
         try await with(backend) { store in
             _ = try await store.ingest([item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor)

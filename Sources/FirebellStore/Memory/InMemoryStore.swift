@@ -126,8 +126,11 @@ public actor InMemoryStore: Store {
             first[entry.pair] = min(first[entry.pair] ?? entry.id, entry.id)
         }
         let inTurn = { (entry: OutboxEntry) in entry.digest != nil || (first[entry.pair].map { $0 >= entry.id } ?? true) }
-        for entry in outbox.values.filter({ $0.status == .pending && $0.nextAttemptAt <= now && inTurn($0) })
-            .sorted(by: { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }) where due.count < limit {
+        let ready = outbox.values.filter { $0.status == .pending && $0.nextAttemptAt <= now && inTurn($0) }
+            .sorted(by: { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) })
+        // A channel with room has all its due digest rows taken, beyond room and limit (one summary).
+        let digests = room.map { room in ready.filter { $0.digest != nil && room.perChannel[$0.channel, default: 0] > 0 } } ?? []
+        for entry in ready where due.count < limit && !digests.contains(entry) {
             if let room {
                 guard room.admits(entry.channel, taken: taken[entry.channel, default: 0], othersTaken: othersTaken) else { continue }
                 if room.perChannel[entry.channel] == nil { othersTaken += 1 }
@@ -135,7 +138,7 @@ public actor InMemoryStore: Store {
             taken[entry.channel, default: 0] += 1
             due.append(entry)
         }
-        return due.map { entry in
+        return (due + digests).map { entry in
             var claimed = entry
             claimed.attempts += 1
             claimed.nextAttemptAt = now.addingTimeInterval(lease)

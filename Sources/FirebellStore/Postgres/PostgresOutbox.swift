@@ -42,7 +42,10 @@ enum PostgresOutbox {
     }
 
     /// Claims due rows for `node`: up to each named channel's room, and `others` rows of
-    /// the channels `room` does not name (nil: any channel, up to `limit`); earliest due first.
+    /// the channels `room` does not name (nil: any channel, up to `limit`); earliest due
+    /// first. A named channel's due digest rows come all together, beyond room and limit,
+    /// locked without skipping: a node claiming at the same moment waits for this claim
+    /// and then finds them taken, so a digest period is one summary on one node.
     static func claim(
         now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?, node: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> [OutboxEntry] {
@@ -57,17 +60,25 @@ enum PostgresOutbox {
                 FROM unnest(\(named.map(\.key))::text[], \(named.map { Int64(min($0.value, limit)) })::int8[]) AS r(channel, room)
                 CROSS JOIN LATERAL (
                     SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND channel = r.channel AND next_attempt_at <= \(due) AND \(unescaped: inTurn)
+                    WHERE status = 'pending' AND channel = r.channel AND next_attempt_at <= \(due) AND digest IS NULL
+                        AND \(unescaped: inTurn)
                     ORDER BY next_attempt_at, id LIMIT r.room
                     FOR UPDATE SKIP LOCKED) AS d
+            ), digests AS (
+                SELECT id FROM outbox
+                WHERE status = 'pending' AND channel = ANY(\(named.map(\.key))::text[]) AND next_attempt_at <= \(due)
+                    AND digest IS NOT NULL
+                ORDER BY id
+                FOR UPDATE
             ), others AS (
                 SELECT id, next_attempt_at FROM outbox
                 WHERE status = 'pending' AND next_attempt_at <= \(due) AND \(unescaped: inTurn) AND channel <> ALL(\(Array(room.perChannel.keys))::text[])
                 ORDER BY next_attempt_at, id LIMIT \(Int64(min(room.others, limit)))
                 FOR UPDATE SKIP LOCKED
             ), picked AS (
-                SELECT id FROM (SELECT * FROM named UNION ALL SELECT * FROM others) AS due
-                ORDER BY next_attempt_at, id LIMIT \(Int64(limit))
+                (SELECT id FROM (SELECT * FROM named UNION ALL SELECT * FROM others) AS due
+                ORDER BY next_attempt_at, id LIMIT \(Int64(limit)))
+                UNION ALL SELECT id FROM digests
             )
             UPDATE outbox SET attempts = attempts + 1, next_attempt_at = \(now.addingTimeInterval(lease).timeIntervalSince1970),
                 claimed_by = \(node)

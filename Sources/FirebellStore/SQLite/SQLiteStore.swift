@@ -317,7 +317,9 @@ public final class SQLiteStore: Store {
 
     /// The ids a claim takes: one `LIMIT room` subquery per channel with room, each
     /// reading only that channel's earliest due rows off `outbox_channel_due`, so a
-    /// channel's backlog costs a claim nothing but its own room. nil: no room at all.
+    /// channel's backlog costs a claim nothing but its own room. A channel with room
+    /// also has all its due digest rows taken, beyond `room` and `limit`: a digest
+    /// period's rows are one summary, never split over claims. nil: no room at all.
     private static func dueRows(now: Date, limit: Int, room: ChannelRoom?) -> (String, [SQLiteData])? {
         let due = SQLiteData.float(now.timeIntervalSince1970)
         guard let room else {
@@ -327,13 +329,18 @@ public final class SQLiteStore: Store {
         }
         var parts: [String] = []
         var binds: [SQLiteData] = []
+        var digests: [String] = []
+        var digestBinds: [SQLiteData] = []
         for (channel, count) in room.perChannel.sorted(by: { $0.key < $1.key }) where count > 0 {
             parts.append(
                 """
                 SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND \(inTurn) ORDER BY next_attempt_at, id LIMIT ?)
+                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND digest IS NULL AND \(inTurn)
+                    ORDER BY next_attempt_at, id LIMIT ?)
                 """)
             binds += [.text(channel), due, .integer(min(count, limit))]
+            digests.append("SELECT id FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND digest IS NOT NULL")
+            digestBinds += [.text(channel), due]
         }
         if room.others > 0 {
             let named = room.perChannel.keys.sorted()
@@ -348,8 +355,9 @@ public final class SQLiteStore: Store {
         }
         guard !parts.isEmpty, limit > 0 else { return nil }
         return (
-            "SELECT id FROM (" + parts.joined(separator: " UNION ALL ") + ") ORDER BY next_attempt_at, id LIMIT ?",
-            binds + [.integer(limit)])
+            (["SELECT id FROM (SELECT id FROM (" + parts.joined(separator: " UNION ALL ") + ") ORDER BY next_attempt_at, id LIMIT ?)"]
+                + digests).joined(separator: " UNION ALL "),
+            binds + [.integer(limit)] + digestBinds)
     }
 
     /// A row's turn has come: no earlier ordered row of its issue and channel is pending
