@@ -288,6 +288,18 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func rowsHeldBackByChannelRateAreClaimedTogetherBeyondTheRoom(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest((1...4).map { item("e\($0)", fingerprint: "f\($0)") }, processor: processor)
+            let claimed = try await store.claimDeliveries(now: t0, limit: 10, lease: 60)
+            let until = t0.addingTimeInterval(20)
+            try await store.finishDeliveries(claimed.map { ($0, .deferred(until: until)) }, at: t0)
+            let again = try await store.claimDeliveries(now: until, limit: 1, lease: 60, room: ChannelRoom(perChannel: ["slack": 1]))
+            #expect(again.count == 4 && again.allSatisfy(\.heldBack))
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func mutingCancelsTheIssuesAlertsNotYetTakenButNotOneInFlight(_ backend: Backend) async throws {
         try await with(backend) { store in
             _ = try await store.ingest([item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor)

@@ -318,8 +318,9 @@ public final class SQLiteStore: Store {
     /// The ids a claim takes: one `LIMIT room` subquery per channel with room, each
     /// reading only that channel's earliest due rows off `outbox_channel_due`, so a
     /// channel's backlog costs a claim nothing but its own room. A channel with room
-    /// also has all its due digest rows taken, beyond `room` and `limit`: a digest
-    /// period's rows are one summary, never split over claims. nil: no room at all.
+    /// also has all its due digest and held-back rows taken, beyond `room` and `limit`:
+    /// a digest period's rows are one summary, and held-back rows one roll-up, never
+    /// split over claims. nil: no room at all.
     private static func dueRows(now: Date, limit: Int, room: ChannelRoom?) -> (String, [SQLiteData])? {
         let due = SQLiteData.float(now.timeIntervalSince1970)
         guard let room else {
@@ -335,11 +336,12 @@ public final class SQLiteStore: Store {
             parts.append(
                 """
                 SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND digest IS NULL AND \(inTurn)
+                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND digest IS NULL AND held_back = 0 AND \(inTurn)
                     ORDER BY next_attempt_at, id LIMIT ?)
                 """)
             binds += [.text(channel), due, .integer(min(count, limit))]
-            digests.append("SELECT id FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND digest IS NOT NULL")
+            digests.append(
+                "SELECT id FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND (digest IS NOT NULL OR held_back = 1) AND \(inTurn)")
             digestBinds += [.text(channel), due]
         }
         if room.others > 0 {
