@@ -40,6 +40,7 @@ extension OutboxEntry {
             self.status = .pending
             nextAttemptAt = until
             attempts = max(0, attempts - 1)
+            heldBack = digest == nil
         case .held(let until, let status, let error):
             self.status = .pending
             nextAttemptAt = until
@@ -53,4 +54,9 @@ extension OutboxEntry {
             lastError = error
         }
     }
+}
+
+extension OutboxEntry {
+    /// The `last_error` of a row its issue's mute cancelled.
+    public static let mutedError = "not sent: the issue was muted"
 }

@@ -59,7 +59,50 @@ extension IngestResult {
     }
 }
 
+/// An issue on a channel: the alerts of one issue reach one channel in the order they
+/// were decided. A row waits while an earlier row of its pair is pending (in flight,
+/// retrying, or due), except digest rows (their summary has its own time) and rows
+/// held back by `channel_rate` (a later alert does not wait for their roll-up, which
+/// says how each issue stands when it goes out).
+public struct OutboxPair: Hashable, Sendable {
+    public var issueID: Int64
+    public var channel: String
+
+    public init(issueID: Int64, channel: String) {
+        self.issueID = issueID
+        self.channel = channel
+    }
+}
+
 extension OutboxEntry {
+    public var pair: OutboxPair { OutboxPair(issueID: issueID, channel: channel) }
+
+    /// Whether a later row of its pair waits for this one while it is pending.
+    public var isOrdered: Bool { digest == nil && !heldBack }
+
+    /// The rows a batch writes for its owed deliveries (ids 0 until written), as
+    /// ``init(owed:issueID:claim:)`` makes them — except that a row is never written
+    /// claimed while an earlier row of its pair is pending: one in the store before
+    /// the batch (`waiting`, the pairs of its issues with an ordered pending row) or
+    /// one earlier in the batch. It stays pending and due; the deliverer's claim takes
+    /// it once the earlier one is done. `incidentIDs` maps the provisional ids of the
+    /// incidents the batch opened to the stored ones (`Incident.id`).
+    public static func rows(
+        for deliveries: [OwedDelivery], ids: [IssueKey: Int64], claim: OutboxClaim?, waiting: Set<OutboxPair>,
+        incidentIDs: [Int64: Int64] = [:]
+    ) -> [OutboxEntry] {
+        var waiting = waiting
+        return deliveries.map { delivery in
+            let issueID = ids[delivery.issue] ?? 0
+            let pair = OutboxPair(issueID: issueID, channel: delivery.channel)
+            let row = OutboxEntry(
+                owed: delivery, issueID: issueID, claim: waiting.contains(pair) ? nil : claim,
+                incidentID: delivery.incident.map { incidentIDs[$0] ?? $0 })
+            if row.isOrdered { waiting.insert(pair) }
+            return row
+        }
+    }
+
     /// The row a backend writes for an owed delivery (id 0 until written): pending, due
     /// when the processor said; with `claim`, a row due at once is written claimed for
     /// the lease (attempt 1), as ``Store/ingest(_:processor:claim:)`` promises.
@@ -90,6 +133,8 @@ public struct EventCursor: Sendable, Equatable {
 /// Where an owed alert stands.
 public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
     case pending, delivered, dead
+    /// Not sent, and never will be: its issue was muted before it went out.
+    case cancelled
 }
 
 /// How far a retention pass over old issues got (``Store/pruneIssueState(lastSeenBefore:after:limit:)``):
@@ -144,6 +189,9 @@ public struct OutboxEntry: Sendable, Equatable {
     public var lastStatus: Int?
     /// The route's digest period: the row waits for the period's summary instead of going out alone.
     public var digest: TimeInterval?
+    /// Held back by `channel_rate`: it goes out in a roll-up with the channel's other
+    /// held-back rows, however many tokens there are then (a restart changes nothing).
+    public var heldBack: Bool
     /// An incident's follow-up: the row goes out with the incident's other due
     /// follow-ups on the channel, as one update in the first page's thread.
     public var incidentID: Int64?
@@ -153,7 +201,7 @@ public struct OutboxEntry: Sendable, Equatable {
     public init(
         id: Int64, issueID: Int64, channel: String, alert: Alert, status: DeliveryStatus, attempts: Int,
         nextAttemptAt: Date, createdAt: Date, finishedAt: Date? = nil, lastError: String? = nil, lastStatus: Int? = nil,
-        digest: TimeInterval? = nil, incidentID: Int64? = nil
+        digest: TimeInterval? = nil, heldBack: Bool = false, incidentID: Int64? = nil
     ) {
         self.id = id
         self.issueID = issueID
@@ -167,7 +215,17 @@ public struct OutboxEntry: Sendable, Equatable {
         self.lastError = lastError
         self.lastStatus = lastStatus
         self.digest = digest
+        self.heldBack = heldBack
         self.incidentID = incidentID
+    }
+}
+
+extension TokenBucket {
+    /// A channel's `channel_rate` bucket as a store kept it (`rate` its spelling, `tokens`
+    /// at `updated`); a bucket kept at another rate (the config changed) or none: full.
+    public static func restored(rate: Rate, stored: (rate: String, tokens: Double, updated: Date)?, now: Date) -> TokenBucket {
+        guard let stored, stored.rate == rate.description else { return TokenBucket(rate: rate, now: now) }
+        return TokenBucket(rate: rate, tokens: stored.tokens, updated: stored.updated)
     }
 }
 
@@ -264,6 +322,8 @@ public protocol Store: Sendable {
     /// resolved ends (``Incident/EndReason/resolved``). `nil` if there is no such issue; an already resolved issue owes nothing.
     /// `who` resolved it (`api`, `cli`, `alertmanager`), kept as ``Issue/resolvedBy``.
     func resolve(issueID: Int64, at now: Date, by who: String, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]) async throws -> Issue?
+    /// Mutes an issue; in the same transaction, its pending rows that no deliverer holds
+    /// (due, retrying, held back, waiting for a digest) are `cancelled`: muted means quiet.
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue?
     func unmute(issueID: Int64, at now: Date) async throws -> Issue?
 
@@ -274,7 +334,8 @@ public protocol Store: Sendable {
 
     /// Takes up to `limit` pending rows due at `now`, leasing them for `lease` seconds,
     /// at most as many of each channel as `room` gives it (nil: no per-channel limit).
-    /// Earliest due first, within a channel and across the claim.
+    /// Earliest due first, within a channel and across the claim. A row whose pair has an
+    /// earlier ordered row pending is not due yet (``OutboxPair``).
     func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?) async throws -> [OutboxEntry]
     /// Records how attempts on claimed rows (as claimed) ended, all at once. Losing this
     /// write in a crash only means the rows are sent again: at-least-once.
@@ -293,6 +354,13 @@ public protocol Store: Sendable {
     func releaseClaims(now: Date) async throws -> Int
     /// Records how an attempt on a claimed row ended.
     func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws
+    /// Runs `decide` on `channel`'s `channel_rate` bucket and keeps the bucket as it leaves
+    /// it, in one transaction: every node of a store shares the bucket (on PostgreSQL the
+    /// row is locked meanwhile), and it survives a restart. A bucket kept at another rate
+    /// starts full at `rate` (``TokenBucket/restored(rate:stored:now:)``).
+    func withChannelBucket<T: Sendable>(
+        _ channel: String, rate: Rate, now: Date, _ decide: @escaping @Sendable (inout TokenBucket) -> T
+    ) async throws -> T
     /// When the earliest pending row is due, if any.
     func nextDeliveryDue() async throws -> Date?
     func deliveries(status: DeliveryStatus?, limit: Int) async throws -> [OutboxEntry]

@@ -10,7 +10,7 @@ struct Deliveries: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List outbox rows, newest first.")
         @OptionGroup var options: ConfigOption
-        @Option(help: "pending, delivered or dead.") var status: DeliveryStatus?
+        @Option(help: "pending, delivered, dead or cancelled.") var status: DeliveryStatus?
         @Option(help: "At most this many.") var limit = 50
 
         func run() async throws {

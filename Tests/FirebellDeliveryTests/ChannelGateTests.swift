@@ -237,27 +237,28 @@ struct ChannelGateTests {
     @Test func anOpenChannelGetsNoRoomButItsProbeWhileTheOthersGoOn() throws {
         var scheduler = try makeScheduler()
         for id in 1...5 {
-            let unit = scheduler.admit([row(Int64(id), "a")], now: now).start[0]
+            let unit = scheduler.singles(scheduler.admit([row(Int64(id), "a")], now: now))[0]
             scheduler.finish(unit, report: .init(result: retrySoon, signal: failing), now: now)
         }
         #expect(scheduler.takeChanges().map(\.channel) == ["a"])
         #expect(scheduler.nextClaim(now: at(1))?.room.perChannel == ["a": 0, "b": 8])
         // Rows a commit hands over for the open channel go back, pending; b's start.
         let admission = scheduler.admit([row(6, "a"), row(7, "b")], now: at(1))
-        #expect(admission.back == [6] && admission.start.map(\.entries.first!.id) == [7])
+        #expect(admission.back == [6] && admission.start.map(\.rows.first!.id) == [7])
         // The probe: one row when due, and the breaker is half-open while it runs.
         #expect(scheduler.nextClaim(now: at(30))?.room.perChannel["a"] == 1)
         let probe = scheduler.start([row(8, "a"), row(9, "a")], now: at(30))
-        #expect(probe.start.count == 1 && probe.back == [9])
+        #expect(probe.start.map(\.rows.count) == [1] && probe.back == [9])
+        let probing = scheduler.singles(probe)
         #expect(scheduler.gates["a"]?.breaker == .halfOpen)
         #expect(scheduler.nextClaim(now: at(30))?.room.perChannel["a"] == 0)
-        scheduler.finish(probe.start[0], report: .init(result: .delivered(status: 200), signal: .alive), now: at(31))
+        scheduler.finish(probing[0], report: .init(result: .delivered(status: 200), signal: .alive), now: at(31))
         #expect(scheduler.nextClaim(now: at(31))?.room.perChannel["a"] == 8)
     }
 
     @Test func aReloadUnparksEveryChannel() throws {
         var scheduler = try makeScheduler()
-        let unit = scheduler.admit([row(1, "b")], now: now).start[0]
+        let unit = scheduler.singles(scheduler.admit([row(1, "b")], now: now))[0]
         scheduler.finish(unit, report: .init(result: .dead(status: 410, error: "gone"), signal: .gone(status: 410, reason: "gone")), now: now)
         #expect(scheduler.gates["b"]?.isParked == true)
         scheduler.update(settings: scheduler.settings)

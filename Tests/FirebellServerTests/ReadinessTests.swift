@@ -121,6 +121,11 @@ final class ObservedStore: Store {
         try await base.finishDelivery(id: id, result: result, at: now)
     }
     func nextDeliveryDue() async throws -> Date? { try await base.nextDeliveryDue() }
+    func withChannelBucket<T: Sendable>(
+        _ channel: String, rate: Rate, now: Date, _ decide: @escaping @Sendable (inout TokenBucket) -> T
+    ) async throws -> T {
+        try await base.withChannelBucket(channel, rate: rate, now: now, decide)
+    }
     func deliveries(status: DeliveryStatus?, limit: Int) async throws -> [OutboxEntry] {
         try await base.deliveries(status: status, limit: limit)
     }

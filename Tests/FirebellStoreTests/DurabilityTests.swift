@@ -146,6 +146,11 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
     func releaseClaims(now: Date) async throws -> Int { try await inner.releaseClaims(now: now) }
     func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws { try await inner.finishDelivery(id: id, result: result, at: now) }
     func nextDeliveryDue() async throws -> Date? { try await inner.nextDeliveryDue() }
+    func withChannelBucket<T: Sendable>(
+        _ channel: String, rate: Rate, now: Date, _ decide: @escaping @Sendable (inout TokenBucket) -> T
+    ) async throws -> T {
+        try await inner.withChannelBucket(channel, rate: rate, now: now, decide)
+    }
     func deliveries(status: DeliveryStatus?, limit: Int) async throws -> [OutboxEntry] { try await inner.deliveries(status: status, limit: limit) }
     func deliveryCounts() async throws -> [DeliveryStatus: Int] { try await inner.deliveryCounts() }
     func retryDelivery(id: Int64, at now: Date) async throws -> Bool { try await inner.retryDelivery(id: id, at: now) }

@@ -160,8 +160,10 @@ struct StoreContractTests {
             let result = try await store.ingest(
                 [item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor, claim: OutboxClaim(lease: 60))
             let pending = try await store.deliveries(status: .pending, limit: 10)
-            #expect(result.claimed.count == pending.count)
-            #expect(result.claimed.count == 4)
+            #expect(pending.count == 4)
+            // Issue 1's escalation to slack waits its turn behind its new-issue alert there.
+            #expect(result.claimed.count == 3)
+            #expect(Set(pending.map(\.id)).subtracting(result.claimed.map(\.id)).map { id in pending.first { $0.id == id }!.alert.kind } == [.escalation])
             // Handed out as they are stored: same ids, issues, channels and alerts, attempt 1.
             for row in result.claimed {
                 let stored = try #require(pending.first { $0.id == row.id })
@@ -217,21 +219,141 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func anIssuesNextAlertOnAChannelWaitsUntilTheEarlierOneIsNoLongerPending(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            // Issue 1: new (slack), then escalation (slack and mail); issue 2: new (slack).
+            _ = try await store.ingest([item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor)
+            let first = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60)
+            #expect(first.map { "\($0.channel) \($0.alert.kind)" } == ["slack new", "mail escalation", "slack new"])
+            // Retrying is still pending: the escalation keeps waiting behind it, even when due.
+            try await store.finishDeliveries([(first[0], .retry(at: t0.addingTimeInterval(10), status: 503, error: "busy"))], at: t0.addingTimeInterval(6))
+            #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(8), limit: 10, lease: 60).isEmpty)
+            // The retry comes first, then the escalation.
+            let retried = try await store.claimDeliveries(now: t0.addingTimeInterval(10), limit: 10, lease: 60)
+            #expect(retried.map(\.id) == [first[0].id])
+            try await store.finishDeliveries([(retried[0], .dead(status: 400, error: "bad"))], at: t0.addingTimeInterval(11))
+            let next = try await store.claimDeliveries(now: t0.addingTimeInterval(11), limit: 10, lease: 60)
+            #expect(next.map { "\($0.channel) \($0.alert.kind)" } == ["slack escalation"])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func anAlertHeldBackForARollUpDoesNotHoldUpItsIssuesNextAlert(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a"), item("b", at: 1), item("c", at: 2)], processor: processor)
+            let new = try await store.claimDeliveries(now: t0.addingTimeInterval(3), limit: 10, lease: 60, room: ChannelRoom(perChannel: ["slack": 1]))
+            try await store.finishDeliveries([(new[0], .deferred(until: t0.addingTimeInterval(60)))], at: t0.addingTimeInterval(3))
+            let escalation = try await store.claimDeliveries(now: t0.addingTimeInterval(4), limit: 10, lease: 60, room: ChannelRoom(perChannel: ["slack": 5]))
+            #expect(escalation.map(\.alert.kind) == [.escalation])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aBatchWritesARowBehindAnEarlierPendingOneOfItsIssueUnclaimed(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            let claim = OutboxClaim(lease: 60)
+            let created = try await store.ingest([item("a")], processor: processor, claim: claim)
+            #expect(created.claimed.count == 1)
+            let id = try #require(try await store.issues(IssueQuery()).first?.id)
+            // The operator resolves it: a resolve message is owed to slack, due now, not claimed yet.
+            _ = try await store.resolve(issueID: id, at: t0.addingTimeInterval(1), by: "api", projectName: { _ in "checkout" }, notify: { $0 })
+            try await store.finishDeliveries([(created.claimed[0], .delivered(status: 200))], at: t0.addingTimeInterval(1))
+            // The regression 50 ms later must not overtake it: written pending, not handed over.
+            let regression = try await store.ingest([item("r", at: 1.05)], processor: processor, claim: claim)
+            #expect(regression.claimed.isEmpty)
+            let due = try await store.claimDeliveries(now: t0.addingTimeInterval(2), limit: 10, lease: 60)
+            #expect(due.map(\.alert.kind) == [.resolved])
+            try await store.finishDeliveries([(due[0], .delivered(status: 200))], at: t0.addingTimeInterval(2))
+            #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(2), limit: 10, lease: 60).map(\.alert.kind) == [.regression])
+            // Two alerts of one issue in one batch: the first is handed over, the second waits.
+            let spike = try await store.ingest([item("x", fingerprint: "s", at: 3), item("y", fingerprint: "s", at: 3), item("z", fingerprint: "s", at: 3)], processor: processor, claim: claim)
+            #expect(spike.claimed.map { "\($0.channel) \($0.alert.kind)" } == ["slack new", "mail escalation"])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aChannelsDueDigestRowsAreClaimedTogetherBeyondItsRoomAndTheLimit(_ backend: Backend) async throws {
+        let yaml = Self.yaml.replacingOccurrences(of: "notify: [slack]\n", with: "notify: [slack]\n    digest: 1h\n")
+        let digesting = BatchProcessor(config: try ConfigLoader.parse(yaml: yaml, path: "s.yaml", environment: [:]))
+        try await with(backend) { store in
+            _ = try await store.ingest((1...5).map { item("e\($0)", fingerprint: "f\($0)") }, processor: digesting)
+            let due = RollUp.digestDue(after: t0, period: 3600)
+            #expect(try await store.claimDeliveries(now: due.addingTimeInterval(-1), limit: 2, lease: 60, room: ChannelRoom(perChannel: ["slack": 2])).isEmpty)
+            let claimed = try await store.claimDeliveries(now: due, limit: 2, lease: 60, room: ChannelRoom(perChannel: ["slack": 2]))
+            #expect(claimed.count == 5 && claimed.allSatisfy { $0.digest == 3600 })
+            // A channel without room takes none of them.
+            _ = try await store.ingest((6...7).map { item("e\($0)", fingerprint: "f\($0)") }, processor: digesting)
+            #expect(try await store.claimDeliveries(now: due, limit: 2, lease: 60, room: ChannelRoom(perChannel: ["slack": 0, "mail": 2])).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func rowsHeldBackByChannelRateAreClaimedTogetherBeyondTheRoom(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest((1...4).map { item("e\($0)", fingerprint: "f\($0)") }, processor: processor)
+            let claimed = try await store.claimDeliveries(now: t0, limit: 10, lease: 60)
+            let until = t0.addingTimeInterval(20)
+            try await store.finishDeliveries(claimed.map { ($0, .deferred(until: until)) }, at: t0)
+            let again = try await store.claimDeliveries(now: until, limit: 1, lease: 60, room: ChannelRoom(perChannel: ["slack": 1]))
+            #expect(again.count == 4 && again.allSatisfy(\.heldBack))
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func mutingCancelsTheIssuesAlertsNotYetTakenButNotOneInFlight(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor)
+            let id = try #require(try await store.issue(projectID: 1, fingerprint: "fp")?.id)
+            let inFlight = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 1, lease: 60)
+            #expect(inFlight.map(\.issueID) == [id])
+            let issue = try #require(try await store.mute(issueID: id, Mute(), at: t0.addingTimeInterval(6)))
+            #expect(issue.status == .muted)
+            // Issue 1's escalation to slack and mail is cancelled; its claimed alert and issue 2's stay.
+            let cancelled = try await store.deliveries(status: .cancelled, limit: 10)
+            #expect(cancelled.map(\.alert.kind) == [.escalation, .escalation])
+            #expect(cancelled.allSatisfy { $0.lastError == OutboxEntry.mutedError && $0.finishedAt != nil })
+            #expect(try await store.deliveryCounts() == [.pending: 2, .cancelled: 2])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aChannelBucketIsKeptBetweenPlansAndStartsFullAtANewRate(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            let rate = Rate(count: 3, period: 60)
+            let took = try await store.withChannelBucket("slack", rate: rate, now: t0) { $0.take(3, now: t0) }
+            #expect(took)
+            // Another plan (another node, or after a restart) sees the spent bucket, refilled by the time since.
+            let left = try await store.withChannelBucket("slack", rate: rate, now: t0.addingTimeInterval(20)) { $0.available(now: t0.addingTimeInterval(20)) }
+            #expect(left == 1)
+            #expect(try await store.withChannelBucket("mail", rate: rate, now: t0) { $0.available(now: t0) } == 3)
+            let faster = try await store.withChannelBucket("slack", rate: Rate(count: 10, period: 60), now: t0.addingTimeInterval(20)) {
+                $0.available(now: t0.addingTimeInterval(20))
+            }
+            #expect(faster == 10)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func outcomesWrittenTogetherAndBusyChannelsSkipped(_ backend: Backend) async throws {
         try await with(backend) { store in
             // Critical spike: alerts to slack and mail; another issue to slack only.
             _ = try await store.ingest([item("a"), item("b", at: 1), item("c", at: 2), item("d", fingerprint: "2", at: 3)], processor: processor)
             let notSlack = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60, room: ChannelRoom(perChannel: ["slack": 0, "mail": 8]))
             #expect(notSlack.map(\.channel) == ["mail"])
+            // Issue 1's escalation waits for its new-issue alert on slack (its turn); issue 2's goes.
             let slack = try await store.claimDeliveries(now: t0.addingTimeInterval(5), limit: 10, lease: 60)
-            #expect(slack.map(\.channel) == ["slack", "slack", "slack"])
+            #expect(slack.map(\.channel) == ["slack", "slack"] && slack.map(\.alert.kind) == [.new, .new])
             try await store.finishDeliveries(
                 [(slack[0], .delivered(status: 200)), (slack[1], .dead(status: 410, error: "gone")),
-                 (slack[2], .deferred(until: t0.addingTimeInterval(30))), (notSlack[0], .retry(at: t0.addingTimeInterval(90), status: nil, error: "timeout"))],
+                 (notSlack[0], .retry(at: t0.addingTimeInterval(90), status: nil, error: "timeout"))],
                 at: t0.addingTimeInterval(6))
             #expect(try await store.deliveryCounts() == [.delivered: 1, .dead: 1, .pending: 2])
+            let escalation = try await store.claimDeliveries(now: t0.addingTimeInterval(6), limit: 10, lease: 60)
+            #expect(escalation.map(\.alert.kind) == [.escalation] && escalation.map(\.channel) == ["slack"])
+            try await store.finishDeliveries([(escalation[0], .deferred(until: t0.addingTimeInterval(30)))], at: t0.addingTimeInterval(7))
             let deferred = try await store.claimDeliveries(now: t0.addingTimeInterval(30), limit: 10, lease: 60)
-            #expect(deferred.map(\.id) == [slack[2].id])
+            #expect(deferred.map(\.id) == [escalation[0].id])
+            #expect(deferred.first?.heldBack == true)  // it goes out in a roll-up
             #expect(deferred.first?.attempts == 1)  // a deferral is not an attempt
             #expect(try await store.deliveries(status: .dead, limit: 5).first?.lastError == "gone")
         }

@@ -234,3 +234,37 @@ def run_outage(daemon, postgres, acknowledged, refusals):
     wait_until(lambda: get(daemon.url + "/readyz")[0] == 200, timeout=60, what="/readyz to recover")
     during = len(acknowledged)
     wait_until(lambda: len(acknowledged) >= during + 20, timeout=60, what="events acknowledged after the outage")
+
+
+def test_three_nodes_share_one_channel_rate(tmp_path, postgres, receiver):
+    """channel_rate holds across nodes: its bucket is in the database."""
+    _, url = postgres.database()
+    text = config(url, receiver) + "alerting:\n  channel_rate: 3/min\n"
+    daemons = nodes(tmp_path, 3, text)
+    for daemon in daemons:
+        daemon.start()
+    try:
+        # Twelve new critical issues, four through each node at once.
+        names = [a + b for a in "gkmnp" for b in "aeiou"][:12]
+
+        def send(n):
+            daemon = daemons[n % 3]
+            status, _, _ = post(daemon.url + "/v1/events", {"message": f"Payment {names[n]} failed"})
+            assert status == 200
+
+        with ThreadPoolExecutor(12) as pool:
+            list(pool.map(send, range(12)))
+        time.sleep(3)
+        # One bucket of 3 for all three nodes: at most 3 messages, not 9.
+        assert len(receiver.requests) <= 3, [json.loads(r["body"])["type"] for r in receiver.requests]
+
+        def named():
+            pages = [json.loads(r["body"]) for r in receiver.requests]
+            return {a["title"] for p in pages for a in (p["data"]["alerts"] if p["type"] == "issue.rollup" else [p["data"]])}
+
+        # What was held back goes out in one roll-up when the next token comes (20 s): every issue named.
+        wait_until(lambda: named() == {f"Payment {n} failed" for n in names}, timeout=40, what="every issue named")
+        assert len(receiver.requests) <= 4
+    finally:
+        for daemon in daemons:
+            daemon.stop()

@@ -52,6 +52,40 @@ public struct RollUp: Sendable, Equatable {
         self.reason = reason
     }
 
+    /// The roll-up as things stand when it is sent, not as each alert was when it was
+    /// queued: one line per issue (where its first alert was), with the issue's counts
+    /// now. An issue resolved since is listed as resolved (never as "new" after its
+    /// resolve went out); one that became critical since as escalated — it was paged
+    /// on its own, so the roll-up keeps the severity it was queued at and does not
+    /// page again. Issues not in `issues` (gone) keep their alerts as they were.
+    public func current(_ issues: [Int64: Issue]) -> RollUp {
+        var position: [Int64: Int] = [:]
+        var alerts: [Alert] = []
+        for alert in self.alerts {
+            guard let issue = issues[alert.issueID] else {
+                alerts.append(alert)
+                continue
+            }
+            if position[alert.issueID] != nil { continue }
+            position[alert.issueID] = alerts.count
+            alerts.append(alert)
+        }
+        for (id, index) in position {
+            let issue = issues[id]!
+            var alert = alerts[index]
+            if issue.status == .resolved {
+                alert.kind = .resolved
+            } else if issue.severity > alert.severity {
+                alert.kind = .escalation
+            }
+            alert.count = issue.count
+            alert.userCount = issue.userCount
+            alert.lastSeen = issue.lastSeen
+            alerts[index] = alert
+        }
+        return RollUp(alerts: alerts, reason: reason)
+    }
+
     /// The highest severity among the alerts (a roll-up with one critical alert is critical).
     public var severity: Severity {
         alerts.map(\.severity).max() ?? .minor

@@ -116,14 +116,16 @@ public struct Backtest: Sendable {
     }
 
     /// Messages per channel once `channel_rate` and digests have their way, as the
-    /// deliverer sends them: an alert with a token goes alone; alerts without one queue
-    /// and go out as one roll-up as soon as a token is free; a digest route's alerts of
-    /// one period are one summary.
+    /// deliverer sends them: critical alerts first, each alone while a token is left;
+    /// minor ones alone only while more than the critical reserve is left. Alerts
+    /// without a token queue by class and go out as one roll-up as soon as their class
+    /// has a token; a digest route's alerts of one period are one summary.
     static func messages(_ deliveries: [OwedDelivery], channelRate: Rate?) -> [String: (total: Int, rollUps: Int, digests: Int)] {
         var result: [String: (total: Int, rollUps: Int, digests: Int)] = [:]
         var digestPeriods = Set<String>()
         var buckets: [String: TokenBucket] = [:]
-        var held: [String: Int] = [:]
+        /// Alerts waiting for a roll-up, per channel and class (critical or not).
+        var held: [String: [Bool: Int]] = [:]
         var updates = Set<String>()
         for delivery in deliveries.sorted(by: { $0.alert.createdAt < $1.alert.createdAt }) {
             let channel = delivery.channel
@@ -147,24 +149,31 @@ public struct Backtest: Sendable {
             }
             let now = delivery.alert.createdAt
             var bucket = buckets[channel] ?? TokenBucket(rate: rate, now: now)
-            if held[channel, default: 0] > 0 {
-                // The queue went out as one roll-up when a token came free, if one has by now.
-                if bucket.take(1, now: now) {
+            /// A token for `critical`'s class: minor alerts leave the reserve (`DeliveryPlan`).
+            func token(_ critical: Bool) -> Bool {
+                bucket.available(now: now) > (critical ? 0 : rate.criticalReserve) && bucket.take(1, now: now)
+            }
+            for critical in [true, false] {
+                // A class's queue went out as one roll-up when its token came, if it has by now.
+                if held[channel, default: [:]][critical, default: 0] > 0, token(critical) {
                     result[channel, default: (0, 0, 0)].total += 1
                     result[channel, default: (0, 0, 0)].rollUps += 1
-                    held[channel] = 0
+                    held[channel, default: [:]][critical] = 0
                 }
-            }
-            if held[channel, default: 0] == 0, bucket.take(1, now: now) {
-                result[channel, default: (0, 0, 0)].total += 1
-            } else {
-                held[channel, default: 0] += 1
+                guard (delivery.alert.severity == .critical) == critical else { continue }
+                if held[channel, default: [:]][critical, default: 0] == 0, token(critical) {
+                    result[channel, default: (0, 0, 0)].total += 1
+                } else {
+                    held[channel, default: [:]][critical, default: 0] += 1
+                }
             }
             buckets[channel] = bucket
         }
-        for (channel, count) in held where count > 0 {
-            result[channel, default: (0, 0, 0)].total += 1
-            result[channel, default: (0, 0, 0)].rollUps += 1
+        for (channel, classes) in held {
+            for count in classes.values where count > 0 {
+                result[channel, default: (0, 0, 0)].total += 1
+                result[channel, default: (0, 0, 0)].rollUps += 1
+            }
         }
         return result
     }

@@ -5,14 +5,21 @@ import Foundation
 public struct TokenBucket: Sendable, Equatable {
     public let capacity: Double
     public let refillPerSecond: Double
-    private var tokens: Double
-    private var updated: Date
+    /// Tokens there at `updated` (negative: in debt); kept as is by a store.
+    public private(set) var tokens: Double
+    public private(set) var updated: Date
 
+    /// A full bucket.
     public init(rate: Rate, now: Date) {
+        self.init(rate: rate, tokens: Double(max(rate.count, 1)), updated: now)
+    }
+
+    /// A bucket as it was stored (`tokens` at `updated`).
+    public init(rate: Rate, tokens: Double, updated: Date) {
         capacity = Double(max(rate.count, 1))
         refillPerSecond = Double(max(rate.count, 1)) / max(rate.period, 0.001)
-        tokens = capacity
-        updated = now
+        self.tokens = min(tokens, capacity)
+        self.updated = updated
     }
 
     /// Takes `count` tokens if there are enough; otherwise takes none. A count larger

@@ -74,13 +74,18 @@ struct OutboxAttempt: Sendable {
             guard let template else { return message }
             return encoder.applying(template: template.render(rollUp, baseURL: baseURL), to: message)
         }
+        // As things stand when it is sent (`RollUp.current`).
+        var rollUp: RollUp?
+        if case .rollUp(let rows, let planned) = unit {
+            rollUp = RollUp(alerts: rows.map(\.alert), reason: reason ?? planned).current(await currentIssues(of: rows))
+        }
         var message: ChannelMessage
         do {
             switch unit {
             case .single(let entry):
                 message = try encoded(entry.alert, context)
-            case .rollUp(let rows, let planned):
-                message = try encoded(RollUp(alerts: rows.map(\.alert), reason: reason ?? planned), context)
+            case .rollUp:
+                message = try encoded(rollUp!, context)
             case .deferred:
                 return Report(result: .delivered(status: 0), signal: .none)
             }
@@ -121,11 +126,10 @@ struct OutboxAttempt: Sendable {
                         verdict = encoder.verdict(on: response)
                     }
                 }
-                if verdict != .accepted, case .rollUp(let rows, _) = unit, let reason, context.threadReference != nil,
-                   encoder.threadGone(response) {
+                if verdict != .accepted, let rollUp, rollUp.incident != nil, context.threadReference != nil, encoder.threadGone(response) {
                     // The incident's first page was deleted: its update goes out as a message of its own.
                     context.threadReference = nil
-                    if case .http(let again)? = try? encoded(RollUp(alerts: rows.map(\.alert), reason: reason), context) {
+                    if case .http(let again)? = try? encoded(rollUp, context) {
                         response = try await curl.perform(again)
                         verdict = encoder.verdict(on: response)
                     }
@@ -141,6 +145,17 @@ struct OutboxAttempt: Sendable {
                 return Self.judge(error, attempts: attempts, policy: policy, now: clock(), jitter: Double.random(in: 0...1))
             }
         }
+    }
+
+    /// The issues a roll-up names, as they stand now (a roll-up reports the present, not
+    /// what each alert said when it was queued). One the store cannot read now keeps its
+    /// alert as it was: late news beats no news.
+    private func currentIssues(of rows: [OutboxEntry]) async -> [Int64: Issue] {
+        var issues: [Int64: Issue] = [:]
+        for id in Set(rows.map(\.issueID)) {
+            if let issue = try? await store.issue(id: id) { issues[id] = issue }
+        }
+        return issues
     }
 
     /// What an HTTP answer means for the rows (the retry policy's result) and for the

@@ -6,12 +6,18 @@ import Foundation
 /// value with no I/O and no clock (time is passed in).
 ///
 /// `OutboxWorker` keeps one under a single `Mutex`, asks it what to start (rows a
-/// commit handed over, then room for a claim of its own), starts the units it
-/// returns, and tells it what finished. The slots: at most `maxInFlight` units in
+/// commit handed over, then room for a claim of its own), plans each channel's rows
+/// into units (`DeliveryPlan`, on the store's shared `channel_rate` bucket), starts
+/// them, and tells it what finished. The slots: at most `maxInFlight` units in
 /// all, and `maxInFlightPerChannel` per channel, so a receiver that hangs until
 /// its timeout holds a few slots, not the whole outbox. Under `channel_rate` every
 /// channel may take all free slots instead: what is over its rate becomes one
-/// roll-up, one slot.
+/// roll-up, one slot. Admitted rows hold a slot each until `planned` says how many
+/// units they became.
+///
+/// Order: at most one row of an issue on a channel is in flight (`OutboxPair`); a
+/// later one goes back and waits its turn in the store, so a resolve and the
+/// regression after it reach the channel in the order they were decided.
 ///
 /// It also keeps each configured channel's `ChannelGate` — its circuit breaker and
 /// parking: a channel whose breaker is open, or that is parked, gets no slot but one
@@ -19,11 +25,11 @@ import Foundation
 /// each answer says about the receiver (`finish`), the gate decides.
 ///
 /// ```
-///  hand(rows) ──► handed ──► admitHanded ──► units to start ──► finish(unit, report) ──► finished ──► takeFinished
-///                               │   (fit the slots and gates;    (frees its slot; the       (written in one batch)
-///                               ▼    plan channel_rate)           gate may hold the rows)
+///  hand(rows) ──► handed ──► admitHanded ──► rows per channel ──► planned ──► finish(unit, report) ──► finished ──► takeFinished
+///                               │   (fit the slots, gates       (the worker plans    (frees its slot; the       (written in one batch)
+///                               ▼    and turns)                  them into units)     gate may hold the rows)
 ///                           ids to give back
-///  tick() ──► nextClaim: limit + room (unknown channels too on a tick) ──► start(claimed) ──► units to start
+///  tick() ──► nextClaim: limit + room (unknown channels too on a tick) ──► start(claimed) ──► rows per channel
 ///                          (gated channels: none, or one probe)                   + ids to give back
 /// ```
 struct OutboxScheduler: Sendable {
@@ -41,8 +47,8 @@ struct OutboxScheduler: Sendable {
     private var handed: [OutboxEntry] = []
     /// Outcomes waiting to be written.
     private var finished: [(entry: OutboxEntry, result: DeliveryResult)] = []
-    /// `channel_rate` buckets, one per channel, kept across claims.
-    private var buckets: [String: TokenBucket] = [:]
+    /// Rows in flight per issue and channel: a later row of a pair waits its turn.
+    private var flying: [OutboxPair: Int] = [:]
     /// Set by the poll ticker: the next claim also looks for rows of unknown channels.
     private var ticked = true
     /// Breaker and parking per configured channel (label values only from the config).
@@ -62,10 +68,11 @@ struct OutboxScheduler: Sendable {
         for channel in settings.channels.keys { gates[channel] = ChannelGate() }
     }
 
-    /// What is decided about rows handed over: these units start, these rows go back.
+    /// What is decided about rows: these start (to be planned per channel, a slot each
+    /// until then), these go back.
     struct Admission: Sendable {
-        var start: [DeliveryUnit] = []
-        /// Rows over the free slots: to be given back to the store, due now.
+        var start: [(channel: String, rows: [OutboxEntry])] = []
+        /// Rows over the free slots, or not in their turn: to be given back to the store, due now.
         var back: [Int64] = []
     }
 
@@ -86,13 +93,12 @@ struct OutboxScheduler: Sendable {
     /// Slots free in all.
     var capacity: Int { maxInFlight - inFlight }
 
-    /// A reloaded config; a changed `channel_rate` starts with full buckets at the new rate.
-    /// Parked channels unpark (the operator may have fixed them); a breaker closes when
-    /// its channel's config changed.
+    /// A reloaded config (a changed `channel_rate` starts with full buckets at the new
+    /// rate: the store's bucket knows the rate it was kept at). Parked channels unpark
+    /// (the operator may have fixed them); a breaker closes when its channel's config changed.
     mutating func update(settings: OutboxWorker.Settings) {
         let old = self.settings
         self.settings = settings
-        buckets = [:]
         var gates: [String: ChannelGate] = [:]
         for channel in settings.channels.keys {
             var gate = self.gates[channel] ?? ChannelGate()
@@ -124,8 +130,8 @@ struct OutboxScheduler: Sendable {
         return admit(rows, now: now)
     }
 
-    /// The admission: which of `rows` fit the free slots. Those start (planned, their
-    /// slots taken); the others' ids go back.
+    /// The admission: which of `rows` fit the free slots. Those start (their slots
+    /// taken); the others' ids go back.
     mutating func admit(_ rows: [OutboxEntry], now: Date) -> Admission {
         guard !rows.isEmpty else { return Admission() }
         let capacity = self.capacity
@@ -159,31 +165,66 @@ struct OutboxScheduler: Sendable {
         return Claim(limit: capacity, room: room(capacity: capacity, others: others, now: now), lease: lease)
     }
 
-    /// Plans rows a claim took within its room, per channel (`channel_rate` roll-ups,
-    /// digests), and takes a slot for each unit; the caller starts them. Rows of a
-    /// channel that opened or parked since the claim, or beyond its one probe, go back.
+    /// Admits rows a claim took within its room, per channel, a slot each; the caller
+    /// plans and starts them. Rows of a channel that opened or parked since the claim,
+    /// or beyond its one probe, go back, as does a row whose issue already has one in
+    /// flight on its channel (or earlier in these rows): it waits its turn.
     mutating func start(_ claimed: [OutboxEntry], now: Date) -> Admission {
-        let rate = settings.channelRate
         var admission = Admission()
         for (channel, all) in Dictionary(grouping: claimed, by: \.channel).sorted(by: { $0.key < $1.key }) {
-            var rows = all
+            var rows: [OutboxEntry] = []
+            var taken: [OutboxPair: Bool] = [:]
+            for row in all.sorted(by: { $0.id < $1.id }) {
+                if row.digest == nil {
+                    // Held-back rows of one pair may go together: they share one roll-up.
+                    let inTurn = flying[row.pair, default: 0] == 0 && (taken[row.pair].map { $0 && row.heldBack } ?? true)
+                    guard inTurn else {
+                        admission.back.append(row.id)
+                        continue
+                    }
+                    taken[row.pair] = (taken[row.pair] ?? true) && row.heldBack
+                }
+                rows.append(row)
+            }
+            guard !rows.isEmpty else { continue }
             if var gate = gates[channel], !gate.admitsAll {
                 // Open or parked: at most the probe starts.
                 let probe = gate.room(free: 1, busy: busy[channel, default: 0], now: now) > 0
-                rows = probe ? [all[0]] : []
-                admission.back += all.dropFirst(rows.count).map(\.id)
+                admission.back += rows.dropFirst(probe ? 1 : 0).map(\.id)
                 guard probe else { continue }
+                rows = [rows[0]]
                 changes += gate.started().map { (channel, $0) }
                 gates[channel] = gate
             }
-            var bucket = rate.map { buckets[channel] ?? TokenBucket(rate: $0, now: now) }
-            let units = DeliveryPlan.plan(rows, bucket: &bucket, rate: rate, now: now)
-            buckets[channel] = bucket
-            inFlight += units.count
-            busy[channel, default: 0] += units.count
-            admission.start += units
+            inFlight += rows.count
+            busy[channel, default: 0] += rows.count
+            for row in rows where row.digest == nil { flying[row.pair, default: 0] += 1 }
+            admission.start.append((channel, rows))
         }
         return admission
+    }
+
+    /// Admitted rows of `channel` became `units` units: the slots they held beyond one
+    /// per unit are free.
+    mutating func planned(channel: String, rows: Int, units: Int) {
+        inFlight -= rows - units
+        busy[channel, default: 0] -= rows - units
+    }
+
+    /// Admitted rows that could not be planned (the store failed): their slots and turns
+    /// are free; the caller gives them back.
+    mutating func abandon(channel: String, rows: [OutboxEntry]) {
+        inFlight -= rows.count
+        busy[channel, default: 0] -= rows.count
+        land(rows)
+    }
+
+    /// Rows no longer in flight: the next of their pairs may go.
+    private mutating func land(_ rows: [OutboxEntry]) {
+        for row in rows where row.digest == nil {
+            let left = flying[row.pair, default: 1] - 1
+            flying[row.pair] = left > 0 ? left : nil
+        }
     }
 
     /// A started unit ended as `report` says: its slot is free, the channel's gate hears
@@ -203,6 +244,7 @@ struct OutboxScheduler: Sendable {
             }
         }
         inFlight -= 1
+        land(entries)
         finished += entries.map { ($0, result) }
         return result
     }

@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// Two parts under one Service: the `OutboxScheduler` (a value under one `Mutex`)
 /// decides which rows start now — slots in all and per channel, `channel_rate`
-/// roll-ups, digests — and the `OutboxAttempt` sends one planned unit and gives its
+/// roll-ups, digests, one row per issue and channel at a time — and the `OutboxAttempt` sends one planned unit and gives its
 /// verdict. Deliveries run side by side, and a new row is claimed as soon as one
 /// finishes. Outcomes are written in batches. A row whose delivery was interrupted
 /// (crash, kill -9) stays pending and is claimed again: at-least-once.
@@ -141,8 +141,7 @@ public final class OutboxWorker: Service, Sendable {
         let now = clock()
         let (admission, settings, changes) = schedule.withLock { ($0.admitHanded(now: now), $0.settings, takeChanges(&$0)) }
         announce(changes)
-        start(admission.start, settings: settings, in: &group)
-        if !admission.back.isEmpty { await giveBack(admission.back) }
+        await launch(admission, settings: settings, now: now, in: &group)
 
         guard let claim = schedule.withLock({ $0.nextClaim(now: now) }) else { return }
         let claimed: [OutboxEntry]
@@ -156,8 +155,42 @@ public final class OutboxWorker: Service, Sendable {
         let later = clock()
         let (started, current, more) = schedule.withLock { ($0.start(claimed, now: later), $0.settings, takeChanges(&$0)) }
         announce(more)
-        start(started.start, settings: current, in: &group)
-        if !started.back.isEmpty { await giveBack(started.back) }
+        await launch(started, settings: current, now: later, in: &group)
+    }
+
+    /// Plans each channel's admitted rows into units and starts them; gives back the rows
+    /// that did not fit or wait their turn, and those the store could not plan.
+    private func launch(_ admission: OutboxScheduler.Admission, settings: Settings, now: Date, in group: inout DiscardingTaskGroup) async {
+        var back = admission.back
+        for (channel, rows) in admission.start {
+            do {
+                let units = try await plan(rows, channel: channel, settings: settings, now: now)
+                schedule.withLock { $0.planned(channel: channel, rows: rows.count, units: units.count) }
+                start(units, settings: settings, in: &group)
+            } catch {
+                logger.error(
+                    "could not read the channel_rate bucket; the alerts wait in the outbox",
+                    metadata: ["delivery.channel": "\(channel)", "error": "\(error)"])
+                schedule.withLock { $0.abandon(channel: channel, rows: rows) }
+                back += rows.map(\.id)
+            }
+        }
+        if !back.isEmpty { await giveBack(back) }
+    }
+
+    /// One channel's rows as units (`DeliveryPlan`). Under `channel_rate` the plan runs on
+    /// the channel's bucket in the store, which every node shares and a restart keeps.
+    private func plan(_ rows: [OutboxEntry], channel: String, settings: Settings, now: Date) async throws -> [DeliveryUnit] {
+        guard let rate = settings.channelRate, settings.channels[channel] != nil else {
+            var none: TokenBucket?
+            return DeliveryPlan.plan(rows, bucket: &none, rate: nil, now: now)
+        }
+        return try await store.withChannelBucket(channel, rate: rate, now: now) { bucket in
+            var limited: TokenBucket? = bucket
+            let units = DeliveryPlan.plan(rows, bucket: &limited, rate: rate, now: now)
+            bucket = limited!
+            return units
+        }
     }
 
     /// Rows handed over that did not fit: due now again, their attempt not counted.

@@ -97,6 +97,8 @@ struct AdminController: Sendable {
         guard let issue = try await operation(firebell.store, id, firebell.clock()) else {
             throw ClientError(.notFound, "no issue \(id)")
         }
+        // A resolve may owe messages: they go now, not at the worker's next poll.
+        firebell.worker.wake()
         return JSONResponse.ok(IssueView(issue, baseURL: firebell.config.server.baseURL))
     }
 

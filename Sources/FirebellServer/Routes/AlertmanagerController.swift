@@ -86,6 +86,7 @@ struct AlertmanagerController: Sendable {
                   issue.status != .resolved
             else { return false }
             _ = try await Triage.resolve(firebell.store, config: rules.config, issueID: issue.id, at: now, by: "alertmanager")
+            firebell.worker.wake()
             firebell.logger.info("issue resolved by Alertmanager", metadata: [
                 "issue.id": "\(issue.id)", "project.id": "\(project.id)", "alert": "\(event.exception?.type ?? "")",
             ])

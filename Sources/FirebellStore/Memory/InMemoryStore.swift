@@ -13,6 +13,8 @@ public actor InMemoryStore: Store {
     private var outbox: [Int64: OutboxEntry] = [:]
     private var threads: [String: String] = [:]
     private var claimed: Set<Int64> = []
+    /// `channel_rate` buckets: (rate spelling, tokens, when).
+    private var buckets: [String: (rate: String, tokens: Double, updated: Date)] = [:]
     private var nextOutboxID: Int64 = 1
     /// Every stored event, in the order received (for `storedEvents`).
     private var history: [Backtest.StoredEvent] = []
@@ -24,9 +26,9 @@ public actor InMemoryStore: Store {
         let incidentIDs = state.openedIncidents
         history += change.events.map { Backtest.StoredEvent(projectID: $0.item.projectID, event: $0.item.event, receivedAt: $0.item.receivedAt) }
         var claimedRows: [OutboxEntry] = []
-        for delivery in change.deliveries {
-            let incident = delivery.incident.map { incidentIDs[$0] ?? $0 }
-            let entry = insert(OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim, incidentID: incident))
+        let waiting = Set(outbox.values.filter { $0.status == .pending && $0.isOrdered }.map(\.pair))
+        for row in OutboxEntry.rows(for: change.deliveries, ids: ids, claim: claim, waiting: waiting, incidentIDs: incidentIDs) {
+            let entry = insert(row)
             if entry.attempts == 1 {
                 claimed.insert(entry.id)
                 claimedRows.append(entry)
@@ -107,7 +109,13 @@ public actor InMemoryStore: Store {
     }
 
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
-        update(issueID) { $0.mute(mute) }
+        guard let issue = update(issueID, { $0.mute(mute) }) else { return nil }
+        for entry in outbox.values where entry.issueID == issueID && entry.status == .pending && !claimed.contains(entry.id) {
+            outbox[entry.id]?.status = .cancelled
+            outbox[entry.id]?.finishedAt = now
+            outbox[entry.id]?.lastError = OutboxEntry.mutedError
+        }
+        return issue
     }
 
     public func unmute(issueID: Int64, at now: Date) async throws -> Issue? {
@@ -122,8 +130,20 @@ public actor InMemoryStore: Store {
         var taken: [String: Int] = [:]
         var othersTaken = 0
         var due: [OutboxEntry] = []
-        for entry in outbox.values.filter({ $0.status == .pending && $0.nextAttemptAt <= now })
-            .sorted(by: { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }) where due.count < limit {
+        // The first ordered pending row of each pair: the others wait their turn.
+        var first: [OutboxPair: Int64] = [:]
+        for entry in outbox.values where entry.status == .pending && entry.isOrdered {
+            first[entry.pair] = min(first[entry.pair] ?? entry.id, entry.id)
+        }
+        let inTurn = { (entry: OutboxEntry) in entry.digest != nil || (first[entry.pair].map { $0 >= entry.id } ?? true) }
+        let ready = outbox.values.filter { $0.status == .pending && $0.nextAttemptAt <= now && inTurn($0) }
+            .sorted(by: { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) })
+        // A channel with room has all its due digest and held-back rows taken, beyond room and
+        // limit (one summary, one roll-up).
+        let digests = room.map { room in
+            ready.filter { ($0.digest != nil || $0.heldBack) && room.perChannel[$0.channel, default: 0] > 0 }
+        } ?? []
+        for entry in ready where due.count < limit && !digests.contains(entry) {
             if let room {
                 guard room.admits(entry.channel, taken: taken[entry.channel, default: 0], othersTaken: othersTaken) else { continue }
                 if room.perChannel[entry.channel] == nil { othersTaken += 1 }
@@ -131,7 +151,7 @@ public actor InMemoryStore: Store {
             taken[entry.channel, default: 0] += 1
             due.append(entry)
         }
-        return due.map { entry in
+        return (due + digests).map { entry in
             var claimed = entry
             claimed.attempts += 1
             claimed.nextAttemptAt = now.addingTimeInterval(lease)
@@ -161,6 +181,15 @@ public actor InMemoryStore: Store {
         return interrupted.count
     }
 
+    public func withChannelBucket<T: Sendable>(
+        _ channel: String, rate: Rate, now: Date, _ decide: @escaping @Sendable (inout TokenBucket) -> T
+    ) async throws -> T {
+        var bucket = TokenBucket.restored(rate: rate, stored: buckets[channel], now: now)
+        let result = decide(&bucket)
+        buckets[channel] = (rate.description, bucket.tokens, bucket.updated)
+        return result
+    }
+
     public func nextDeliveryDue() async throws -> Date? {
         outbox.values.filter { $0.status == .pending }.map(\.nextAttemptAt).min()
     }
@@ -181,6 +210,7 @@ public actor InMemoryStore: Store {
         entry.status = .pending
         entry.nextAttemptAt = now
         entry.finishedAt = nil
+        entry.heldBack = false
         outbox[id] = entry
         return true
     }

@@ -182,15 +182,16 @@ struct PostgresBatch {
         _ deliveries: [OwedDelivery], ids: [IssueKey: Int64], incidentIDs: [Int64: Int64], claim: OutboxClaim?
     ) async throws -> [OutboxEntry] {
         guard !deliveries.isEmpty else { return [] }
-        var rows: [OutboxEntry] = []
+        // The batch holds its issues' rows locked: an earlier row of theirs committed by
+        // anyone (a resolve) is visible here, and none can be added meanwhile.
+        let waiting = claim == nil ? [] : try await PostgresOutbox.waitingPairs(
+            Array(Set(deliveries.compactMap { ids[$0.issue] })), on: connection, logger: logger)
+        let rows = OutboxEntry.rows(for: deliveries, ids: ids, claim: claim, waiting: waiting, incidentIDs: incidentIDs)
         var payloads: [String] = []
         var payload: (alert: Alert, text: String)?
-        for delivery in deliveries {
-            let incident = delivery.incident.map { incidentIDs[$0] ?? $0 }
-            let row = OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim, incidentID: incident)
+        for row in rows {
             // One alert fans out to consecutive rows: encode it once.
             if payload?.alert != row.alert { payload = (row.alert, try row.alert.jsonText()) }
-            rows.append(row)
             payloads.append(payload!.text)
         }
         let inserted = try await PostgresOutbox.insert(rows, payloads: payloads, node: node, on: connection, logger: logger)

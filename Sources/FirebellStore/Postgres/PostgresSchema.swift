@@ -81,9 +81,21 @@ enum PostgresSchema {
             )
             """,
         ],
-        // 2: reserved for a migration another branch adds in parallel (issue 13); at the
-        // merge its statements take this place and incidents stay 3.
-        [],
+        [
+            // Alerts held back by channel_rate go out in one roll-up, restart or not.
+            "ALTER TABLE outbox ADD COLUMN held_back BOOLEAN NOT NULL DEFAULT FALSE",
+            // A claim skips a row while an earlier one of its issue and channel is pending (`OutboxPair`).
+            "CREATE INDEX outbox_pending_pair ON outbox (issue_id, channel, id) WHERE status = 'pending'",
+            // channel_rate buckets, shared by every node (`Store.withChannelBucket`).
+            """
+            CREATE TABLE channel_buckets (
+                channel TEXT PRIMARY KEY,
+                rate TEXT NOT NULL,
+                tokens DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ],
         [
             // Critical pages on one route that came together (`Incident`). At most one not
             // ended per route: two nodes opening one at once, the second insert fails the

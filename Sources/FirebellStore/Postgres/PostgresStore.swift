@@ -220,19 +220,30 @@ public final class PostgresStore: Store {
     }
 
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
-        try await updateIssue(issueID) { $0.mute(mute) }
+        try await updateIssue(issueID) { $0.mute(mute) } cascade: { [logger] connection in
+            try await connection.query(
+                """
+                UPDATE outbox SET status = 'cancelled', finished_at = \(now.timeIntervalSince1970), last_error = \(OutboxEntry.mutedError)
+                WHERE issue_id = \(issueID) AND status = 'pending' AND claimed_by IS NULL
+                """, logger: logger)
+        }
     }
 
     public func unmute(issueID: Int64, at now: Date) async throws -> Issue? {
         try await updateIssue(issueID) { $0.unmute() }
     }
 
-    private func updateIssue(_ id: Int64, _ change: @escaping @Sendable (inout Issue) -> Void) async throws -> Issue? {
+    /// Changes an issue in a transaction of its own, with `cascade`'s statements in it.
+    private func updateIssue(
+        _ id: Int64, _ change: @escaping @Sendable (inout Issue) -> Void,
+        cascade: @escaping @Sendable (PostgresConnection) async throws -> Void = { _ in }
+    ) async throws -> Issue? {
         try await PostgresRetry.run(logger: logger) {
             try await transaction { [self] connection in
                 guard var issue = try await Self.lockIssue(id, on: connection, logger: logger) else { return nil }
                 change(&issue)
                 try await Self.write(issue, on: connection, logger: logger)
+                try await cascade(connection)
                 return issue
             }
         }
@@ -325,6 +336,38 @@ public final class PostgresStore: Store {
         return rows.count
     }
 
+    /// The bucket's row is created full if missing, then locked: nodes planning the same
+    /// channel at once take turns on it.
+    public func withChannelBucket<T: Sendable>(
+        _ channel: String, rate: Rate, now: Date, _ decide: @escaping @Sendable (inout TokenBucket) -> T
+    ) async throws -> T {
+        try await PostgresRetry.run(logger: logger) {
+            try await transaction { [self] connection in
+                try await connection.query(
+                    """
+                    INSERT INTO channel_buckets (channel, rate, tokens, updated_at)
+                    VALUES (\(channel), \(rate.description), \(Double(max(rate.count, 1))), \(now.timeIntervalSince1970))
+                    ON CONFLICT (channel) DO NOTHING
+                    """, logger: logger)
+                var stored: (rate: String, tokens: Double, updated: Date)?
+                for try await (spelling, tokens, updated) in try await connection.query(
+                    "SELECT rate, tokens, updated_at FROM channel_buckets WHERE channel = \(channel) FOR UPDATE", logger: logger
+                ).decode((String, Double, Double).self) {
+                    stored = (spelling, tokens, Date(timeIntervalSince1970: updated))
+                }
+                var bucket = TokenBucket.restored(rate: rate, stored: stored, now: now)
+                let result = decide(&bucket)
+                try await connection.query(
+                    """
+                    UPDATE channel_buckets SET rate = \(rate.description), tokens = \(bucket.tokens),
+                        updated_at = \(bucket.updated.timeIntervalSince1970)
+                    WHERE channel = \(channel)
+                    """, logger: logger)
+                return result
+            }
+        }
+    }
+
     public func nextDeliveryDue() async throws -> Date? {
         for row in try await query("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'") {
             let due = try row.decode(Double?.self)
@@ -367,7 +410,8 @@ public final class PostgresStore: Store {
     public func retryDelivery(id: Int64, at now: Date) async throws -> Bool {
         let rows = try await query(
             """
-            UPDATE outbox SET status = 'pending', next_attempt_at = \(now.timeIntervalSince1970), finished_at = NULL, claimed_by = NULL
+            UPDATE outbox SET status = 'pending', next_attempt_at = \(now.timeIntervalSince1970), finished_at = NULL, claimed_by = NULL,
+                held_back = FALSE
             WHERE id = \(id) RETURNING id
             """)
         return !rows.isEmpty

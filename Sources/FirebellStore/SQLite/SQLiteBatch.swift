@@ -228,15 +228,13 @@ struct SQLiteBatch {
     private func writeOutbox(
         _ deliveries: [OwedDelivery], ids: [IssueKey: Int64], incidentIDs: [Int64: Int64], claim: OutboxClaim?
     ) async throws -> [OutboxEntry] {
-        var rows: [OutboxEntry] = []
+        let waiting = claim == nil ? [] : try await waitingPairs(Set(deliveries.compactMap { ids[$0.issue] }))
+        let rows = OutboxEntry.rows(for: deliveries, ids: ids, claim: claim, waiting: waiting, incidentIDs: incidentIDs)
         var payloads: [String] = []
         var payload: (alert: Alert, text: String)?
-        for delivery in deliveries {
-            let incident = delivery.incident.map { incidentIDs[$0] ?? $0 }
-            let row = OutboxEntry(owed: delivery, issueID: ids[delivery.issue] ?? 0, claim: claim, incidentID: incident)
+        for row in rows {
             // One alert fans out to consecutive rows: encode it once.
             if payload?.alert != row.alert { payload = (row.alert, try row.alert.jsonText()) }
-            rows.append(row)
             payloads.append(payload!.text)
         }
         var claimed: [OutboxEntry] = []
@@ -268,6 +266,26 @@ struct SQLiteBatch {
             }
         }
         return claimed
+    }
+
+    /// The (issue, channel) pairs of `issueIDs` with an ordered row pending (``OutboxPair``):
+    /// the batch's rows for them wait instead of being claimed.
+    private func waitingPairs(_ issueIDs: Set<Int64>) async throws -> Set<OutboxPair> {
+        var pairs = Set<OutboxPair>()
+        for part in Array(issueIDs).chunked(Self.chunk) {
+            let rows = try await connection.query(
+                """
+                SELECT DISTINCT issue_id, channel FROM outbox
+                WHERE status = 'pending' AND digest IS NULL AND held_back = 0 AND issue_id IN (\(marks(part.count)))
+                """,
+                part.map { .integer(Int($0)) })
+            for row in rows {
+                if let id = row.column("issue_id")?.integer, let channel = row.column("channel")?.string {
+                    pairs.insert(OutboxPair(issueID: Int64(id), channel: channel))
+                }
+            }
+        }
+        return pairs
     }
 
     private func marks(_ count: Int) -> String {

@@ -90,9 +90,21 @@ enum SQLiteSchema {
             // Issues from before start empty: their windows fill with the next events.
             "ALTER TABLE issues ADD COLUMN windows BLOB",
         ],
-        // 7: reserved for a migration another branch adds in parallel (issue 13); at the
-        // merge its statements take this place and incidents stay 8.
-        [],
+        [
+            // Alerts held back by channel_rate go out in one roll-up, restart or not.
+            "ALTER TABLE outbox ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0",
+            // A claim skips a row while an earlier one of its issue and channel is pending (`OutboxPair`).
+            "CREATE INDEX outbox_pending_pair ON outbox (issue_id, channel, id) WHERE status = 'pending'",
+            // channel_rate buckets outlive the process (`Store.withChannelBucket`).
+            """
+            CREATE TABLE channel_buckets (
+                channel TEXT PRIMARY KEY,
+                rate TEXT NOT NULL,
+                tokens REAL NOT NULL,
+                updated_at REAL NOT NULL
+            ) WITHOUT ROWID
+            """,
+        ],
         [
             // Critical pages on one route that came together (`Incident`): at most one
             // not ended per route, so two writers opening one at once cannot both win.

@@ -319,20 +319,31 @@ public final class SQLiteStore: Store {
     }
 
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {
-        try await updateIssue(issueID) { $0.mute(mute) }
+        try await updateIssue(issueID) { $0.mute(mute) } cascade: {
+            _ = try await self.connection.query(
+                """
+                UPDATE outbox SET status = 'cancelled', finished_at = ?, last_error = ?
+                WHERE issue_id = ? AND status = 'pending' AND claimed = 0
+                """,
+                [.float(now.timeIntervalSince1970), .text(OutboxEntry.mutedError), .integer(Int(issueID))])
+        }
     }
 
     public func unmute(issueID: Int64, at now: Date) async throws -> Issue? {
         try await updateIssue(issueID) { $0.unmute() }
     }
 
-    private func updateIssue(_ id: Int64, _ change: @escaping @Sendable (inout Issue) -> Void) async throws -> Issue? {
+    /// Changes an issue in a transaction of its own, with `cascade`'s statements in it.
+    private func updateIssue(
+        _ id: Int64, _ change: @escaping @Sendable (inout Issue) -> Void, cascade: @escaping @Sendable () async throws -> Void = {}
+    ) async throws -> Issue? {
         try await durably {
             try await self.transaction {
                 let rows = try await self.connection.query("SELECT id, data FROM issues WHERE id = ?", [.integer(Int(id))])
                 guard var issue = try rows.first.map(Self.decodeIssue) else { return nil }
                 change(&issue)
                 try await self.writeIssue(issue)
+                try await cascade()
                 return issue
             }
         }
@@ -356,30 +367,39 @@ public final class SQLiteStore: Store {
 
     /// The ids a claim takes: one `LIMIT room` subquery per channel with room, each
     /// reading only that channel's earliest due rows off `outbox_channel_due`, so a
-    /// channel's backlog costs a claim nothing but its own room. nil: no room at all.
+    /// channel's backlog costs a claim nothing but its own room. A channel with room
+    /// also has all its due digest and held-back rows taken, beyond `room` and `limit`:
+    /// a digest period's rows are one summary, and held-back rows one roll-up, never
+    /// split over claims. nil: no room at all.
     private static func dueRows(now: Date, limit: Int, room: ChannelRoom?) -> (String, [SQLiteData])? {
         let due = SQLiteData.float(now.timeIntervalSince1970)
         guard let room else {
             return (
-                "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+                "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND \(inTurn) ORDER BY next_attempt_at, id LIMIT ?",
                 [due, .integer(limit)])
         }
         var parts: [String] = []
         var binds: [SQLiteData] = []
+        var digests: [String] = []
+        var digestBinds: [SQLiteData] = []
         for (channel, count) in room.perChannel.sorted(by: { $0.key < $1.key }) where count > 0 {
             parts.append(
                 """
                 SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND digest IS NULL AND held_back = 0 AND \(inTurn)
+                    ORDER BY next_attempt_at, id LIMIT ?)
                 """)
             binds += [.text(channel), due, .integer(min(count, limit))]
+            digests.append(
+                "SELECT id FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND (digest IS NOT NULL OR held_back = 1) AND \(inTurn)")
+            digestBinds += [.text(channel), due]
         }
         if room.others > 0 {
             let named = room.perChannel.keys.sorted()
             parts.append(
                 """
                 SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND next_attempt_at <= ?
+                    WHERE status = 'pending' AND next_attempt_at <= ? AND \(inTurn)
                     \(named.isEmpty ? "" : "AND channel NOT IN (" + named.map { _ in "?" }.joined(separator: ", ") + ")")
                     ORDER BY next_attempt_at, id LIMIT ?)
                 """)
@@ -387,9 +407,19 @@ public final class SQLiteStore: Store {
         }
         guard !parts.isEmpty, limit > 0 else { return nil }
         return (
-            "SELECT id FROM (" + parts.joined(separator: " UNION ALL ") + ") ORDER BY next_attempt_at, id LIMIT ?",
-            binds + [.integer(limit)])
+            (["SELECT id FROM (SELECT id FROM (" + parts.joined(separator: " UNION ALL ") + ") ORDER BY next_attempt_at, id LIMIT ?)"]
+                + digests).joined(separator: " UNION ALL "),
+            binds + [.integer(limit)] + digestBinds)
     }
+
+    /// A row's turn has come: no earlier ordered row of its issue and channel is pending
+    /// (``OutboxPair``), found on `outbox_pending_pair`.
+    private static let inTurn = """
+        (outbox.digest IS NOT NULL OR NOT EXISTS (
+            SELECT 1 FROM outbox AS earlier
+            WHERE earlier.issue_id = outbox.issue_id AND earlier.channel = outbox.channel AND earlier.status = 'pending'
+                AND earlier.id < outbox.id AND earlier.digest IS NULL AND earlier.held_back = 0))
+        """
 
     public func finishDeliveries(_ results: [(entry: OutboxEntry, result: DeliveryResult)], at now: Date) async throws {
         guard !results.isEmpty else { return }
@@ -400,7 +430,7 @@ public final class SQLiteStore: Store {
         }
         try await access.run {
             try await self.transaction {
-                for part in finished.chunked(SQLiteBatch.chunk / 7) {
+                for part in finished.chunked(SQLiteBatch.chunk / 8) {
                     var binds: [SQLiteData] = []
                     for entry in part {
                         binds += [
@@ -408,13 +438,15 @@ public final class SQLiteStore: Store {
                             .float(entry.nextAttemptAt.timeIntervalSince1970),
                             entry.finishedAt.map { .float($0.timeIntervalSince1970) } ?? .null,
                             entry.lastStatus.map { .integer($0) } ?? .null, entry.lastError.map { .text($0) } ?? .null,
+                            .integer(entry.heldBack ? 1 : 0),
                         ]
                     }
-                    let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", ")
+                    let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", ")
                     _ = try await self.connection.query(
                         """
                         UPDATE outbox SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4,
-                            finished_at = v.column5, last_status = v.column6, last_error = v.column7, claimed = 0
+                            finished_at = v.column5, last_status = v.column6, last_error = v.column7, held_back = v.column8,
+                            claimed = 0
                         FROM (VALUES \(tuples)) AS v WHERE outbox.id = v.column1
                         """, binds)
                 }
@@ -430,14 +462,14 @@ public final class SQLiteStore: Store {
             _ = try await self.connection.query(
                 """
                 UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, finished_at = ?, last_status = ?, last_error = ?,
-                    claimed = 0
+                    held_back = ?, claimed = 0
                 WHERE id = ?
                 """,
                 [
                     .text(entry.status.rawValue), .integer(entry.attempts), .float(entry.nextAttemptAt.timeIntervalSince1970),
                     entry.finishedAt.map { .float($0.timeIntervalSince1970) } ?? .null,
                     entry.lastStatus.map { .integer($0) } ?? .null, entry.lastError.map { .text($0) } ?? .null,
-                    .integer(Int(id)),
+                    .integer(entry.heldBack ? 1 : 0), .integer(Int(id)),
                 ])
         }
     }
@@ -462,6 +494,32 @@ public final class SQLiteStore: Store {
                 [.float(now.timeIntervalSince1970)])
         }
         return rows.count
+    }
+
+    public func withChannelBucket<T: Sendable>(
+        _ channel: String, rate: Rate, now: Date, _ decide: @escaping @Sendable (inout TokenBucket) -> T
+    ) async throws -> T {
+        try await access.run {
+            try await self.transaction {
+                let row = try await self.connection.query(
+                    "SELECT rate, tokens, updated_at FROM channel_buckets WHERE channel = ?", [.text(channel)]
+                ).first
+                let stored = row.flatMap { row -> (String, Double, Date)? in
+                    guard let rate = row.column("rate")?.string, let tokens = row.column("tokens")?.double,
+                          let updated = row.column("updated_at")?.double else { return nil }
+                    return (rate, tokens, Date(timeIntervalSince1970: updated))
+                }
+                var bucket = TokenBucket.restored(rate: rate, stored: stored, now: now)
+                let result = decide(&bucket)
+                _ = try await self.connection.query(
+                    """
+                    INSERT INTO channel_buckets (channel, rate, tokens, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (channel) DO UPDATE SET rate = excluded.rate, tokens = excluded.tokens, updated_at = excluded.updated_at
+                    """,
+                    [.text(channel), .text(rate.description), .float(bucket.tokens), .float(bucket.updated.timeIntervalSince1970)])
+                return result
+            }
+        }
     }
 
     public func nextDeliveryDue() async throws -> Date? {
@@ -512,7 +570,10 @@ public final class SQLiteStore: Store {
     public func retryDelivery(id: Int64, at now: Date) async throws -> Bool {
         let rows = try await durably {
             try await self.connection.query(
-                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, finished_at = NULL, claimed = 0 WHERE id = ? RETURNING id",
+                """
+                UPDATE outbox SET status = 'pending', next_attempt_at = ?, finished_at = NULL, claimed = 0, held_back = 0
+                WHERE id = ? RETURNING id
+                """,
                 [.float(now.timeIntervalSince1970), .integer(Int(id))])
         }
         return !rows.isEmpty
@@ -700,6 +761,7 @@ public final class SQLiteStore: Store {
             lastError: row.column("last_error")?.string,
             lastStatus: row.column("last_status")?.integer,
             digest: row.column("digest")?.double,
+            heldBack: (row.column("held_back")?.integer ?? 0) != 0,
             incidentID: row.column("incident_id")?.integer.map(Int64.init))
     }
 }
