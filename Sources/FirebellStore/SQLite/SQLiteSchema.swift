@@ -90,5 +90,21 @@ enum SQLiteSchema {
             // Issues from before start empty: their windows fill with the next events.
             "ALTER TABLE issues ADD COLUMN windows BLOB",
         ],
+        [
+            // Each project's releases: when each was first seen and how many new issues
+            // it brought, for deploy context in alerts (`DeployWindow`); `last_seen` for
+            // retention. (Issue 13: the third migration of its turn, after incidents'
+            // and flapping's, whatever number it ends up with.)
+            """
+            CREATE TABLE releases (
+                project_id INTEGER NOT NULL,
+                version TEXT NOT NULL,
+                first_seen REAL NOT NULL,
+                last_seen REAL NOT NULL,
+                new_issues INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (project_id, version)
+            ) WITHOUT ROWID
+            """,
+        ],
     ]
 }
