@@ -8,8 +8,12 @@ public struct AlertingConfig: Sendable, Equatable {
     public var channelRate: Rate?
     /// When an issue that keeps coming back stops paging (`alerting.flapping`).
     public var flapping: Flapping
+    /// A new issue or regression whose release was first seen within this says so
+    /// ("7 new issues since shop@2.0.0 (first seen 4 min ago)"); 0 turns it off.
+    public var deployWindow: TimeInterval
 
     public static let defaultRepeatAfter: TimeInterval = 3600
+    public static let defaultDeployWindow: TimeInterval = 1800
 
     /// An issue that regresses more than `max` times within `window` is flapping: one
     /// message says so, and its regressions page again only after a window without one.
@@ -27,10 +31,11 @@ public struct AlertingConfig: Sendable, Equatable {
 
     public init(
         repeatAfter: TimeInterval = AlertingConfig.defaultRepeatAfter, channelRate: Rate? = nil,
-        flapping: Flapping = .default
+        flapping: Flapping = .default, deployWindow: TimeInterval = AlertingConfig.defaultDeployWindow
     ) {
         self.repeatAfter = repeatAfter
         self.channelRate = channelRate
         self.flapping = flapping
+        self.deployWindow = deployWindow
     }
 }

@@ -9,11 +9,14 @@ public struct SnapshotRequest: Sendable, Equatable {
     public var issues: [IssueKey]
     /// Has each of these users been seen on its issue before?
     public var users: [IssueUser]
+    /// These releases as stored (for deploy context).
+    public var releases: [ReleaseKey]
 
-    public init(events: [EventKey] = [], issues: [IssueKey] = [], users: [IssueUser] = []) {
+    public init(events: [EventKey] = [], issues: [IssueKey] = [], users: [IssueUser] = [], releases: [ReleaseKey] = []) {
         self.events = events
         self.issues = issues
         self.users = users
+        self.releases = releases
     }
 }
 
@@ -37,10 +40,16 @@ public struct BatchSnapshot: Sendable {
     public var issues: [IssueKey: IssueRecord]
     /// The requested (issue, user) pairs already seen.
     public var knownUsers: Set<IssueUser>
+    /// The requested releases the store has seen.
+    public var releases: [ReleaseKey: ReleaseRecord]
 
-    public init(knownEvents: Set<EventKey> = [], issues: [IssueKey: IssueRecord] = [:], knownUsers: Set<IssueUser> = []) {
+    public init(
+        knownEvents: Set<EventKey> = [], issues: [IssueKey: IssueRecord] = [:], knownUsers: Set<IssueUser> = [],
+        releases: [ReleaseKey: ReleaseRecord] = [:]
+    ) {
         self.knownEvents = knownEvents
         self.issues = issues
         self.knownUsers = knownUsers
+        self.releases = releases
     }
 }

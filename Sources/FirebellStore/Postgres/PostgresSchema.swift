@@ -96,6 +96,21 @@ enum PostgresSchema {
             )
             """,
         ],
+        [
+            // Each project's releases, for deploy context in alerts (`DeployWindow`); a
+            // batch merges its sightings into a row (`PostgresBatch.mergeReleases`), so
+            // nodes' counts add up.
+            """
+            CREATE TABLE releases (
+                project_id BIGINT NOT NULL,
+                version TEXT NOT NULL,
+                first_seen DOUBLE PRECISION NOT NULL,
+                last_seen DOUBLE PRECISION NOT NULL,
+                new_issues BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (project_id, version)
+            )
+            """,
+        ],
     ]
 
     /// Brings the database up to `migrations`, in one transaction under `migrationLock`;

@@ -105,5 +105,20 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """,
         ],
+        [
+            // Each project's releases: when each was first seen and how many new issues
+            // it brought, for deploy context in alerts (`DeployWindow`); `last_seen` for
+            // retention.
+            """
+            CREATE TABLE releases (
+                project_id INTEGER NOT NULL,
+                version TEXT NOT NULL,
+                first_seen REAL NOT NULL,
+                last_seen REAL NOT NULL,
+                new_issues INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (project_id, version)
+            ) WITHOUT ROWID
+            """,
+        ],
     ]
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Decodes `alerting:`.
 enum AlertingSection {
-    static let keys = ["repeat_after", "channel_rate", "flapping"]
+    static let keys = ["repeat_after", "channel_rate", "flapping", "deploy_window"]
 
     static func decode(_ value: ConfigValue?) -> AlertingConfig {
         var alerting = AlertingConfig()
@@ -22,6 +22,10 @@ enum AlertingSection {
             if let window = flapping["window"]?.positiveDuration() {
                 alerting.flapping.window = window
             }
+        }
+        // 0s is allowed: it turns deploy context off.
+        if let deployWindow = map["deploy_window"]?.duration() {
+            alerting.deployWindow = deployWindow
         }
         return alerting
     }
