@@ -264,8 +264,9 @@ public struct IssueQuery: Sendable {
 /// The contract every backend meets (the shared store test suite checks it):
 /// * `ingest` is one transaction per batch: load the ``BatchSnapshot`` of the
 ///   processor's ``BatchProcessor/request(for:)``, let the processor decide, and
-///   commit its ``BatchChange`` (events, issues with their windows, users, outbox
-///   rows) together — or nothing. The store decides nothing itself.
+///   commit its ``BatchChange`` (events, issues with their windows, users, releases,
+///   outbox rows) together — or nothing. The store decides nothing itself; a
+///   release's row is merged (``ReleaseRecord/merging(_:)``), never written over.
 /// * `claimDeliveries` hands a due row to one caller at a time for `lease`
 ///   seconds; a caller that dies leaves the row due again after the lease
 ///   (at-least-once), so several nodes can share one outbox (PostgreSQL).
@@ -395,6 +396,9 @@ public protocol Store: Sendable {
     /// The remembered users and thread references of issues last seen before `cutoff`
     /// (none of their events is kept any more), walking those issues on from `cursor`.
     func pruneIssueState(lastSeenBefore cutoff: Date, after cursor: IssuePruneCursor?, limit: Int) async throws -> IssuePruneStep
+    /// Releases last seen before `cutoff` (their deploy context is long over): a release
+    /// that comes back afterwards counts as first seen again.
+    func pruneReleases(lastSeenBefore cutoff: Date, limit: Int) async throws -> Int
     /// Throws when the store cannot be reached (readiness).
     func ping() async throws
     func close() async throws

@@ -85,6 +85,13 @@ struct ConfigErrorTests {
         )
     }
 
+    @Test func badDeployWindow() {
+        expectError(
+            "alerting:\n  deploy_window: half an hour\n", at: 2, 18,
+            "alerting.deploy_window: 'half an hour' is not a duration (use an integer with ms, s, m, h or d, e.g. 90s, 5m, 14d)"
+        )
+    }
+
     @Test func badRate() {
         expectError(
             "alerting:\n  channel_rate: 20/week\n", at: 2, 17,

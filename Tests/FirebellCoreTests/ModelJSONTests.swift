@@ -64,7 +64,8 @@ struct ModelJSONTests {
         count: 1, eventsSinceLastAlert: 0, userCount: 0, firstSeen: Date(timeIntervalSinceReferenceDate: -1),
         lastSeen: Date(timeIntervalSinceReferenceDate: .greatestFiniteMagnitude), topFrames: [],
         createdAt: Date(timeIntervalSinceReferenceDate: 797_000_000.987_654_3),
-        links: [AlertLink(title: "Trace", url: "https://tempo.example/trace/4bf92f3577b34da6a3ce929d0e0e4736")!])
+        links: [AlertLink(title: "Trace", url: "https://tempo.example/trace/4bf92f3577b34da6a3ce929d0e0e4736")!],
+        deploy: DeployContext(release: awkward, firstSeen: Date(timeIntervalSinceReferenceDate: 796_999_760.5), newIssues: 7))
 
     // MARK: Hand-picked values
 
@@ -109,6 +110,16 @@ struct ModelJSONTests {
         #expect(try roundTrip(resolved) == resolved)
     }
 
+    /// Outbox rows written before alerts carried deploy context read as they were.
+    @Test func anAlertStoredWithoutDeployContextReadsWithNone() throws {
+        var alert = Self.fullAlert
+        alert.deploy = nil
+        let text = try alert.jsonText()
+        #expect(!text.contains("deploy"))
+        #expect(try Alert(jsonText: text) == alert)
+        #expect(try JSONDecoder().decode(Alert.self, from: Data(text.utf8)) == alert)
+    }
+
     @Test func aNonFiniteDateThrowsLikeJSONEncoder() {
         var event = Self.benchEvent
         event.timestamp = Date(timeIntervalSinceReferenceDate: .infinity)
@@ -123,7 +134,7 @@ struct ModelJSONTests {
     @Test func everyStoredPropertyIsWrittenUnderItsOwnName() throws {
         let values: [any JSONWritable] = [
             Self.fullEvent, Self.fullEvent.exception!, Self.fullEvent.exception!.stacktrace[0], Self.fullEvent.user!,
-            Self.fullIssue, Self.fullIssue.mute!, Self.fullAlert, Self.fullAlert.links![0],
+            Self.fullIssue, Self.fullIssue.mute!, Self.fullAlert, Self.fullAlert.links![0], Self.fullAlert.deploy!,
         ]
         for value in values {
             let (keys, properties) = try keysAndProperties(value)

@@ -132,7 +132,8 @@ struct RandomModels {
             severity: element(of: Severity.self), title: string(), culprit: optional { $0.string() },
             level: element(of: Level.self), environment: optional { $0.string() }, release: optional { $0.string() },
             score: int(), explanation: string(), count: int(), eventsSinceLastAlert: int(), userCount: int(),
-            firstSeen: date(), lastSeen: date(), topFrames: strings(upTo: 5), createdAt: date(), links: optional { $0.links() })
+            firstSeen: date(), lastSeen: date(), topFrames: strings(upTo: 5), createdAt: date(), links: optional { $0.links() },
+            deploy: optional { r in DeployContext(release: r.string(), firstSeen: r.date(), newIssues: r.int()) })
     }
 
     /// Up to three links, their URLs any text after a scheme (`AlertLink` encodes what it must).

@@ -5,8 +5,9 @@ import Testing
 
 @testable import FirebellDelivery
 
-/// The three alerts every channel's golden files show: an ordinary one, one whose
-/// text tries to ping everyone and inject headers, and one far over every limit.
+/// The three alerts every channel's golden files show: an ordinary one (a new issue of a
+/// fresh release), one whose text tries to ping everyone and inject headers, and one far
+/// over every limit.
 enum GoldenAlerts {
     static let now = Date(timeIntervalSince1970: 1_796_014_800)  // 2026-11-30T05:00:00Z
 
@@ -20,7 +21,8 @@ enum GoldenAlerts {
         links: [
             AlertLink(title: "URL", url: "https://shop.example/checkout?step=pay&order=1231")!,
             AlertLink(title: "Trace", url: "https://tempo.example/trace/4bf92f3577b34da6a3ce929d0e0e4736")!,
-        ])
+        ],
+        deploy: DeployContext(release: "1.4.2", firstSeen: now.addingTimeInterval(-250), newIssues: 3))
 
     static let hostileText = "<!channel> @here @everyone [click](https://evil) \r\nBcc: x@y"
 
@@ -29,6 +31,7 @@ enum GoldenAlerts {
         alert.title = "PaymentError: " + hostileText
         alert.culprit = hostileText
         alert.release = hostileText
+        alert.deploy?.release = hostileText
         alert.environment = "prod\r\nBcc: x@y"
         alert.topFrames = [hostileText]
         // What `AlertLink` leaves of a hostile URL: no character that closes a channel's markup.

@@ -152,5 +152,8 @@ final class ObservedStore: Store {
     func pruneIssueState(lastSeenBefore cutoff: Date, after cursor: IssuePruneCursor?, limit: Int) async throws -> IssuePruneStep {
         try await base.pruneIssueState(lastSeenBefore: cutoff, after: cursor, limit: limit)
     }
+    func pruneReleases(lastSeenBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await base.pruneReleases(lastSeenBefore: cutoff, limit: limit)
+    }
     func close() async throws { try await base.close() }
 }

@@ -168,6 +168,9 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
     func pruneIssueState(lastSeenBefore cutoff: Date, after cursor: IssuePruneCursor?, limit: Int) async throws -> IssuePruneStep {
         try await inner.pruneIssueState(lastSeenBefore: cutoff, after: cursor, limit: limit)
     }
+    func pruneReleases(lastSeenBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await inner.pruneReleases(lastSeenBefore: cutoff, limit: limit)
+    }
     func storedEvents(since: Date, after cursor: EventCursor?, limit: Int) async throws -> (events: [Backtest.StoredEvent], next: EventCursor?) {
         try await inner.storedEvents(since: since, after: cursor, limit: limit)
     }

@@ -68,6 +68,30 @@ struct PostgresNodeTests {
         }
     }
 
+    /// Two nodes each commit 10 batches at once, every batch two new issues, one of each
+    /// of the same two releases (in opposite orders on the two nodes). A release's row is
+    /// merged, not written over: its count ends at every new issue of it from both nodes,
+    /// and its first sighting is the earliest.
+    @Test func releaseCountsFromTwoNodesAtOnceAddUp() async throws {
+        try await withNodes(["node-a", "node-b"]) { nodes, _ in
+            let batches = 10
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (n, node) in nodes.enumerated() {
+                    for b in 0..<batches {
+                        let releases = n == 0 ? ["shop@2.0.0", "shop@2.0.1"] : ["shop@2.0.1", "shop@2.0.0"]
+                        let items = releases.map { contract.item("\(n)-\(b)-\($0)", fingerprint: "\(n)-\(b)-\($0)", release: $0, at: Double(b + n)) }
+                        group.addTask { _ = try await node.ingest(items, processor: contract.processor) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            _ = try await nodes[0].ingest(
+                [contract.item("last", fingerprint: "last", release: "shop@2.0.0", at: 60)], processor: contract.processor)
+            let last = try await nodes[1].deliveries(status: nil, limit: 1000).first { $0.alert.title == "boom" && $0.alert.createdAt == contract.t0.addingTimeInterval(60) }
+            #expect(last?.alert.deploy == DeployContext(release: "shop@2.0.0", firstSeen: contract.t0, newIssues: nodes.count * batches + 1))
+        }
+    }
+
     /// The same event sent to two nodes at once (a reporter retrying elsewhere) is stored once.
     @Test func oneEventIDSentToTwoNodesAtOnceIsStoredOnce() async throws {
         try await withNodes(["node-a", "node-b"]) { nodes, url in

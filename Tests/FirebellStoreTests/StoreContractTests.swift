@@ -62,10 +62,12 @@ struct StoreContractTests {
         try await store.close()
     }
 
-    func item(_ id: String, fingerprint: String = "fp", project: Int = 1, user: String? = nil, at offset: TimeInterval = 0) -> IngestItem {
+    func item(
+        _ id: String, fingerprint: String = "fp", project: Int = 1, user: String? = nil, release: String? = nil, at offset: TimeInterval = 0
+    ) -> IngestItem {
         IngestItem(
             projectID: project,
-            event: Event(eventID: id, timestamp: t0, message: "boom", user: user.map { User(id: $0) }),
+            event: Event(eventID: id, timestamp: t0, message: "boom", release: release, user: user.map { User(id: $0) }),
             fingerprint: fingerprint, receivedAt: t0.addingTimeInterval(offset))
     }
 
@@ -482,6 +484,53 @@ struct StoreContractTests {
             _ = try await store.ingest([item("q4", fingerprint: "quiet", user: "u1", at: 10), item("l2", fingerprint: "live", user: "u1", at: 10)], processor: processor)
             #expect(try await store.issue(id: quietID)?.userCount == 4)
             #expect(try await store.issue(id: liveID)?.userCount == 1)
+        }
+    }
+
+    /// The deploy context of the alerts `store` owes to "slack", oldest first.
+    func deployContexts(_ store: any Store) async throws -> [DeployContext?] {
+        try await store.deliveries(status: nil, limit: 100).filter { $0.channel == "slack" }.sorted { $0.id < $1.id }.map(\.alert.deploy)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func releasesAreRememberedAcrossBatchesPerProjectAndCountTheirNewIssues(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            let release = "shop@2.0.0"
+            _ = try await store.ingest([item("a", fingerprint: "a", release: release)], processor: processor)
+            _ = try await store.ingest([item("b", fingerprint: "b", release: release, at: 60)], processor: processor)
+            // Another project names a release alike: its own, first seen now.
+            _ = try await store.ingest([item("c", fingerprint: "c", project: 2, release: release, at: 120)], processor: processor)
+            // More events of known issues bring no new issue; an event without a release counts nowhere.
+            _ = try await store.ingest(
+                [item("d", fingerprint: "a", release: release, at: 130), item("e", fingerprint: "x", at: 140)], processor: processor)
+            _ = try await store.ingest([item("f", fingerprint: "f", release: release, at: 240)], processor: processor)
+            #expect(try await deployContexts(store) == [
+                DeployContext(release: release, firstSeen: t0, newIssues: 1),
+                DeployContext(release: release, firstSeen: t0, newIssues: 2),
+                DeployContext(release: release, firstSeen: t0.addingTimeInterval(120), newIssues: 1),
+                nil,
+                DeployContext(release: release, firstSeen: t0, newIssues: 3),
+            ])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func pruningForgetsReleasesNotSeenSinceTheCutoffInSteps(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest(
+                [item("a", fingerprint: "a", release: "1.0", at: -86400 * 20), item("b", fingerprint: "b", release: "1.1", at: -86400 * 19),
+                 item("c", fingerprint: "c", release: "2.0", at: -600)], processor: processor)
+            let cutoff = t0.addingTimeInterval(-86400 * 14)
+            #expect(try await store.pruneReleases(lastSeenBefore: cutoff, limit: 1) == 1)
+            #expect(try await store.pruneReleases(lastSeenBefore: cutoff, limit: 1) == 1)
+            #expect(try await store.pruneReleases(lastSeenBefore: cutoff, limit: 1) == 0)
+            // A forgotten release that comes back is first seen again; a kept one goes on counting.
+            _ = try await store.ingest(
+                [item("d", fingerprint: "d", release: "1.0", at: 0), item("e", fingerprint: "e", release: "2.0", at: 0)], processor: processor)
+            #expect(try await deployContexts(store).suffix(2) == [
+                DeployContext(release: "1.0", firstSeen: t0, newIssues: 1),
+                DeployContext(release: "2.0", firstSeen: t0.addingTimeInterval(-600), newIssues: 2),
+            ])
         }
     }
 }

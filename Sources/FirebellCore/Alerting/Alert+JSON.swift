@@ -28,6 +28,7 @@ extension Alert: JSONWritable {
         writer.field("topFrames", topFrames)
         writer.field("createdAt", createdAt)
         writer.field("links", links)
+        writer.field("deploy", deploy)
         writer.endObject()
     }
 }
@@ -42,10 +43,11 @@ extension Alert: JSONReadable {
     private enum Field: Int, JSONField {
         case kind, issueID, projectID, projectName, severity, title, culprit, level, environment, release, score
         case explanation, count, eventsSinceLastAlert, userCount, firstSeen, lastSeen, topFrames, createdAt, links
+        case deploy
         static let names: [StaticString] = [
             "kind", "issueID", "projectID", "projectName", "severity", "title", "culprit", "level", "environment",
             "release", "score", "explanation", "count", "eventsSinceLastAlert", "userCount", "firstSeen", "lastSeen",
-            "topFrames", "createdAt", "links",
+            "topFrames", "createdAt", "links", "deploy",
         ]
     }
 
@@ -54,6 +56,7 @@ extension Alert: JSONReadable {
         var title: String?, culprit: String?, level: Level?, environment: String?, release: String?
         var score: Int?, explanation: String?, count: Int?, eventsSinceLastAlert: Int?, userCount: Int?
         var firstSeen: Date?, lastSeen: Date?, topFrames: [String]?, createdAt: Date?, links: [AlertLink]?
+        var deploy: DeployContext?
         var fields = try reader.beginObject(Field.self)
         while let field = try reader.nextField(&fields) {
             do throws(JSONReader.Failure) {
@@ -79,6 +82,7 @@ extension Alert: JSONReadable {
                 case .topFrames: topFrames = try reader.readStrings()
                 case .createdAt: createdAt = try reader.readDate()
                 case .links: links = try reader.readLinks()
+                case .deploy: deploy = try DeployContext(reading: &reader)
                 }
             } catch {
                 throw error.inside(field)
@@ -96,6 +100,6 @@ extension Alert: JSONReadable {
             userCount: try reader.required(userCount, Field.userCount),
             firstSeen: try reader.required(firstSeen, Field.firstSeen), lastSeen: try reader.required(lastSeen, Field.lastSeen),
             topFrames: try reader.required(topFrames, Field.topFrames), createdAt: try reader.required(createdAt, Field.createdAt),
-            links: links)
+            links: links, deploy: deploy)
     }
 }

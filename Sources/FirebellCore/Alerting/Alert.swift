@@ -47,12 +47,16 @@ public struct Alert: Sendable, Equatable, Codable {
     public var createdAt: Date
     /// The issue's links (an Alertmanager alert's source, a trace); nil when it has none.
     public var links: [AlertLink]?
+    /// "7 new issues since shop@2.0.0 (first seen 4 min ago)": set on a new issue or a
+    /// regression whose release is fresh (`alerting.deploy_window`); nil otherwise, and in
+    /// alerts stored before it existed.
+    public var deploy: DeployContext?
 
     public init(
         kind: AlertKind, issueID: Int64, projectID: Int, projectName: String, severity: Severity, title: String,
         culprit: String?, level: Level, environment: String?, release: String?, score: Int, explanation: String,
         count: Int, eventsSinceLastAlert: Int, userCount: Int, firstSeen: Date, lastSeen: Date,
-        topFrames: [String], createdAt: Date, links: [AlertLink]? = nil
+        topFrames: [String], createdAt: Date, links: [AlertLink]? = nil, deploy: DeployContext? = nil
     ) {
         self.kind = kind
         self.issueID = issueID
@@ -74,6 +78,7 @@ public struct Alert: Sendable, Equatable, Codable {
         self.topFrames = topFrames
         self.createdAt = createdAt
         self.links = links
+        self.deploy = deploy
     }
 
     /// The alert for `issue` as it stands now.

@@ -39,6 +39,15 @@ public struct AlertText: Sendable {
         }
     }
 
+    /// "7 new issues since shop@2.0.0 (first seen 4 min ago)", shown as one line right
+    /// after ``whatHappened``; nil when the alert carries no deploy context, and for a
+    /// resolve (it says what ended, not what started it). The release in it comes from
+    /// events: channels escape the line as untrusted text.
+    public var deployLine: String? {
+        guard alert.kind != .resolved, let deploy = alert.deploy else { return nil }
+        return deploy.summary(at: alert.createdAt)
+    }
+
     /// The link to the issue in Firebell's API.
     public var link: String {
         Self.link(baseURL: baseURL, issueID: alert.issueID)
@@ -74,6 +83,7 @@ public struct AlertText: Sendable {
     /// Plain text, for the console and as the fallback text of rich messages.
     public var plain: String {
         var lines = [headline, whatHappened]
+        if let deployLine { lines.append(deployLine) }
         lines += facts.map { "\($0.label): \($0.value)" }
         if !alert.topFrames.isEmpty {
             lines.append("Top frames:")

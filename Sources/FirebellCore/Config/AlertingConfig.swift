@@ -16,8 +16,12 @@ public struct AlertingConfig: Sendable, Equatable {
 
     public static let defaultIncidentWindow: TimeInterval = 60
     public static let defaultIncidentUpdate: TimeInterval = 10
+    /// A new issue or regression whose release was first seen within this says so
+    /// ("7 new issues since shop@2.0.0 (first seen 4 min ago)"); 0 turns it off.
+    public var deployWindow: TimeInterval
 
     public static let defaultRepeatAfter: TimeInterval = 3600
+    public static let defaultDeployWindow: TimeInterval = 1800
 
     /// An issue that regresses more than `max` times within `window` is flapping: one
     /// message says so, and its regressions page again only after a window without one.
@@ -36,12 +40,13 @@ public struct AlertingConfig: Sendable, Equatable {
     public init(
         repeatAfter: TimeInterval = AlertingConfig.defaultRepeatAfter, channelRate: Rate? = nil,
         flapping: Flapping = .default, incidentWindow: TimeInterval = AlertingConfig.defaultIncidentWindow,
-        incidentUpdate: TimeInterval = AlertingConfig.defaultIncidentUpdate
+        incidentUpdate: TimeInterval = AlertingConfig.defaultIncidentUpdate, deployWindow: TimeInterval = AlertingConfig.defaultDeployWindow
     ) {
         self.repeatAfter = repeatAfter
         self.channelRate = channelRate
         self.flapping = flapping
         self.incidentWindow = incidentWindow
         self.incidentUpdate = incidentUpdate
+        self.deployWindow = deployWindow
     }
 }

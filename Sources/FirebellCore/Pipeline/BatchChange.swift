@@ -34,8 +34,8 @@ public enum BatchOutcome: Sendable, Equatable {
 
 /// Everything a batch changes, for the store to commit in one transaction: the
 /// events to insert, the issues to upsert (with their windows), the (issue, user)
-/// pairs first seen, the owed deliveries and the incidents they opened or joined;
-/// with one outcome per event, in order.
+/// pairs first seen, the releases to merge, the owed deliveries and the incidents
+/// they opened or joined; with one outcome per event, in order.
 public struct BatchChange: Sendable {
     public var outcomes: [BatchOutcome] = []
     /// The events to store, in batch order, each with its issue.
@@ -44,6 +44,9 @@ public struct BatchChange: Sendable {
     public var issues: [IssueRecord] = []
     /// (issue, user) pairs seen for the first time.
     public var users: [IssueUser] = []
+    /// The releases the batch's events named, one each, in key order (so two nodes'
+    /// batches take their rows' locks in the same order): merged, not written over.
+    public var releases: [ReleaseChange] = []
     /// In the order they were decided; the store gives them ascending ids.
     public var deliveries: [OwedDelivery] = []
     /// Incidents the batch opened, joined or ended, as they end up, in the order first

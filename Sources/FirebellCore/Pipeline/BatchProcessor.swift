@@ -16,12 +16,15 @@ import Foundation
 public struct BatchProcessor: Sendable {
     public let issues: IssueProcessor
     public let limits: WindowLimits
+    /// Which alerts say "N new issues since <release>" (`alerting.deploy_window`).
+    public let deploy: DeployWindow
     public let incidents: IncidentPolicy
 
     public init(config: FirebellConfig) {
         issues = IssueProcessor(config: config)
         limits = WindowLimits(config.severity)
         incidents = IncidentPolicy(config.alerting)
+        deploy = DeployWindow(config.alerting.deployWindow)
     }
 
     /// The keys whose stored state decides `items`.
@@ -30,6 +33,7 @@ public struct BatchProcessor: Sendable {
         var events = Set<EventKey>()
         var issues = Set<IssueKey>()
         var users = Set<IssueUser>()
+        var releases = Set<ReleaseKey>()
         for item in items {
             let key = item.issueKey
             if events.insert(item.eventKey).inserted { request.events.append(item.eventKey) }
@@ -38,6 +42,7 @@ public struct BatchProcessor: Sendable {
                 let pair = IssueUser(issue: key, user: user)
                 if users.insert(pair).inserted { request.users.append(pair) }
             }
+            if let release = item.releaseKey, releases.insert(release).inserted { request.releases.append(release) }
         }
         return request
     }
@@ -48,6 +53,10 @@ public struct BatchProcessor: Sendable {
         var records = snapshot.issues
         var knownUsers = snapshot.knownUsers
         var ledger = IncidentLedger(open: snapshot.incidents)
+        // Each release as the store knew it with the batch's events so far merged in,
+        // and what the batch adds to it.
+        var releases = snapshot.releases
+        var releaseChanges: [ReleaseKey: ReleaseChange] = [:]
         var seen = Set<EventKey>()
         // The issues the batch changes, in the order it first touches them.
         var order: [IssueKey] = []
@@ -74,7 +83,19 @@ public struct BatchProcessor: Sendable {
                 stats: stats(windows, at: item.receivedAt, userCount: userCount), now: item.receivedAt)
             records[key] = IssueRecord(issue: decision.issue, windows: windows)
             change.events.append((item, key))
-            if let alert = decision.alert {
+            var alert = decision.alert
+            if let release = item.releaseKey {
+                // A new issue counts for the release its first event names.
+                let sighting = ReleaseChange(
+                    key: release, firstSeen: item.receivedAt, lastSeen: item.receivedAt, newIssues: existing == nil ? 1 : 0)
+                let record = releases[release]?.merging(sighting) ?? sighting.record
+                releases[release] = record
+                releaseChanges[release] = releaseChanges[release]?.adding(sighting) ?? sighting
+                if let kind = alert?.kind {
+                    alert?.deploy = deploy.context(for: kind, release: release.version, record: record, at: item.receivedAt)
+                }
+            }
+            if let alert {
                 let paging = decision.routes.filter { $0.digest == nil }.map(\.channel)
                 let followUp = ledger.decide(alert, issue: key, route: IncidentPolicy.route(for: paging), policy: incidents)
                 for route in decision.routes {
@@ -85,9 +106,10 @@ public struct BatchProcessor: Sendable {
                         incident: route.digest == nil ? followUp?.incident : nil))
                 }
             }
-            change.outcomes.append(.stored(issue: key, alert: decision.alert?.kind, score: decision.score))
+            change.outcomes.append(.stored(issue: key, alert: alert?.kind, score: decision.score))
         }
         change.issues = order.compactMap { records[$0] }
+        change.releases = releaseChanges.values.sorted { $0.key < $1.key }
         change.incidents = ledger.changed
         change.incidentMembers = ledger.members
         return change

@@ -10,6 +10,7 @@ public struct ReplayState: Sendable {
     /// Stored event ids, with when each was received (for pruning).
     private var events: [EventKey: Date] = [:]
     private var users: Set<IssueUser> = []
+    public private(set) var releases: [ReleaseKey: ReleaseRecord] = [:]
     private var nextIssueID: Int64 = 1
     public private(set) var incidents: [Int64: Incident] = [:]
     private var incidentMembers: [Int64: [IncidentMember]] = [:]
@@ -34,6 +35,7 @@ public struct ReplayState: Sendable {
             knownEvents: Set(request.events.filter { events[$0] != nil }),
             issues: Dictionary(uniqueKeysWithValues: request.issues.compactMap { key in records[key].map { (key, $0) } }),
             knownUsers: Set(request.users.filter(users.contains)),
+            releases: Dictionary(uniqueKeysWithValues: request.releases.compactMap { key in releases[key].map { (key, $0) } }),
             incidents: request.openIncidents
                 ? Dictionary(incidents.values.filter { $0.endedAt == nil }.map { ($0.route, $0) }, uniquingKeysWith: { $0.id > $1.id ? $0 : $1 })
                 : [:])
@@ -94,6 +96,9 @@ public struct ReplayState: Sendable {
         }
         for (item, _) in change.events { events[item.eventKey] = item.receivedAt }
         users.formUnion(change.users)
+        for release in change.releases {
+            releases[release.key] = releases[release.key]?.merging(release) ?? release.record
+        }
         return ids
     }
 
@@ -114,6 +119,13 @@ public struct ReplayState: Sendable {
     public mutating func pruneEvents(before cutoff: Date, limit: Int = .max) -> Int {
         let old = events.filter { $0.value < cutoff }.sorted { $0.value < $1.value }.prefix(limit)
         for (key, _) in old { events[key] = nil }
+        return old.count
+    }
+
+    /// Forgets at most `limit` releases last seen before `cutoff`; returns how many.
+    public mutating func forgetReleases(lastSeenBefore cutoff: Date, limit: Int) -> Int {
+        let old = releases.filter { $0.value.lastSeen < cutoff }.keys.sorted().prefix(limit)
+        for key in old { releases[key] = nil }
         return old.count
     }
 

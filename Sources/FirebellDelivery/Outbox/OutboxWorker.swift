@@ -275,6 +275,9 @@ public final class OutboxWorker: Service, Sendable {
         guard !batch.isEmpty else { return }
         do {
             try await store.finishDeliveries(batch, at: clock())
+            // A row that waited for one of these (the next message about its issue on its
+            // channel) is in its turn now: claim it without waiting for the poll.
+            wake()
         } catch {
             // The rows stay claimed; a restart (or their lease) makes them due again:
             // a duplicate alert, never a lost one.

@@ -3,8 +3,8 @@ import Foundation
 import ServiceLifecycle
 
 /// Hourly, what is older than `storage.retention` goes: raw events, delivered and dead
-/// outbox rows, and the remembered users and thread references of issues not seen
-/// within it. Issues stay.
+/// outbox rows, the remembered users and thread references of issues not seen
+/// within it, and releases not seen within it. Issues stay.
 ///
 /// In steps of at most `stepRows` rows, each its own transaction, with a yield between:
 /// the ingest writer waits at most one step, never a whole pass (deleting a week of
@@ -21,6 +21,7 @@ struct RetentionService: Service {
         var events = 0
         var deliveries = 0
         var issueState = 0
+        var releases = 0
     }
 
     func run() async throws {
@@ -31,7 +32,7 @@ struct RetentionService: Service {
                 if pass != Pass() {
                     firebell.logger.info("pruned past storage.retention", metadata: [
                         "store.pruned_events": "\(pass.events)", "store.pruned_deliveries": "\(pass.deliveries)",
-                        "store.pruned_issue_rows": "\(pass.issueState)",
+                        "store.pruned_issue_rows": "\(pass.issueState)", "store.pruned_releases": "\(pass.releases)",
                     ])
                 }
             } catch {
@@ -49,6 +50,7 @@ struct RetentionService: Service {
         var pass = Pass()
         pass.events = try await drain { try await store.pruneEvents(before: cutoff, limit: Self.stepRows) }
         pass.deliveries = try await drain { try await store.pruneDeliveries(finishedBefore: cutoff, limit: Self.stepRows) }
+        pass.releases = try await drain { try await store.pruneReleases(lastSeenBefore: cutoff, limit: Self.stepRows) }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let step = try await store.pruneIssueState(lastSeenBefore: cutoff, after: cursor, limit: Self.stepRows)
             pass.issueState += step.removed

@@ -8,7 +8,7 @@ import Foundation
 /// It passes the same shared store suite as the SQLite backend. Nothing survives
 /// the process, so `firebell serve` never uses it.
 public actor InMemoryStore: Store {
-    /// Issues, event ids and users: loaded and committed per batch.
+    /// Issues, event ids, users and releases: loaded and committed per batch.
     private var state = ReplayState()
     private var outbox: [Int64: OutboxEntry] = [:]
     private var threads: [String: String] = [:]
@@ -252,6 +252,10 @@ public actor InMemoryStore: Store {
         let threadKeys = threads.keys.filter { ids.contains(String($0.prefix { $0 != "|" })) }
         for key in threadKeys { threads[key] = nil }
         return IssuePruneStep(removed: users + threadKeys.count, cursor: last.0, finished: false)
+    }
+
+    public func pruneReleases(lastSeenBefore cutoff: Date, limit: Int) async throws -> Int {
+        state.forgetReleases(lastSeenBefore: cutoff, limit: limit)
     }
 
     public func storedEvents(since: Date, after cursor: EventCursor?, limit: Int) async throws -> (events: [Backtest.StoredEvent], next: EventCursor?) {

@@ -18,6 +18,11 @@ import PostgresNIO
 ///   issues go in in key order too, so two nodes never wait on each other's inserts.
 /// * An event id another node stored meanwhile fails the events' unique key: tried
 ///   again, the event is a duplicate.
+/// * Releases are read unlocked and merged at the end (`INSERT … ON CONFLICT DO
+///   UPDATE` adding the batch's new issues to the row's), in key order: two nodes'
+///   batches add up rather than overwrite each other, and a batch holds a release's
+///   row lock only from its last statement to its commit, so every batch of a busy
+///   release does not wait on the others for the whole transaction.
 struct PostgresBatch {
     let connection: PostgresConnection
     /// Who claims the rows a batch writes claimed (`outbox.claimed_by`).
@@ -34,10 +39,27 @@ struct PostgresBatch {
         snapshot.issues = try await lockIssues(request.issues)
         snapshot.knownEvents = try await knownEvents(request.events)
         snapshot.knownUsers = try await knownUsers(request.users, ids: snapshot.issues.mapValues(\.issue.id))
+        snapshot.releases = try await releases(request.releases)
         if request.openIncidents {
             snapshot.incidents = try await PostgresIncidents.loadOpen(locking: lockIncidents, on: connection, logger: logger)
         }
         return snapshot
+    }
+
+    private func releases(_ keys: [ReleaseKey]) async throws -> [ReleaseKey: ReleaseRecord] {
+        guard !keys.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            """
+            SELECT r.project_id, r.version, r.first_seen, r.last_seen, r.new_issues
+            FROM releases AS r JOIN unnest(\(keys.map { Int64($0.projectID) })::int8[], \(keys.map(\.version))::text[]) AS k(p, v)
+                ON r.project_id = k.p AND r.version = k.v
+            """, logger: logger)
+        var records: [ReleaseKey: ReleaseRecord] = [:]
+        for try await (project, version, first, last, newIssues) in rows.decode((Int64, String, Double, Double, Int64).self) {
+            records[ReleaseKey(projectID: Int(project), version: version)] = ReleaseRecord(
+                firstSeen: Date(timeIntervalSince1970: first), lastSeen: Date(timeIntervalSince1970: last), newIssues: Int(newIssues))
+        }
+        return records
     }
 
     private func lockIssues(_ keys: [IssueKey]) async throws -> [IssueKey: IssueRecord] {
@@ -115,6 +137,7 @@ struct PostgresBatch {
         try await writeUsers(change.users, ids: ids)
         let incidentIDs = try await PostgresIncidents.write(change, ids: ids, loaded: incidents, on: connection, logger: logger)
         let claimed = try await writeOutbox(change.deliveries, ids: ids, incidentIDs: incidentIDs, claim: claim)
+        try await mergeReleases(change.releases)
         return (ids, claimed)
     }
 
@@ -174,6 +197,23 @@ struct PostgresBatch {
             INSERT INTO issue_users (issue_id, user_key)
             SELECT * FROM unnest(\(users.map { ids[$0.issue] ?? 0 })::int8[], \(users.map(\.user))::text[])
             ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
+
+    /// Merges as `ReleaseRecord.merging` does, last in the batch (see the type's comment);
+    /// `releases` come in key order, so two batches lock shared rows in the same order.
+    private func mergeReleases(_ releases: [ReleaseChange]) async throws {
+        guard !releases.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO releases (project_id, version, first_seen, last_seen, new_issues)
+            SELECT * FROM unnest(\(releases.map { Int64($0.key.projectID) })::int8[], \(releases.map(\.key.version))::text[],
+                \(releases.map(\.firstSeen.timeIntervalSince1970))::float8[], \(releases.map(\.lastSeen.timeIntervalSince1970))::float8[],
+                \(releases.map { Int64($0.newIssues) })::int8[])
+            ON CONFLICT (project_id, version) DO UPDATE
+            SET first_seen = LEAST(releases.first_seen, excluded.first_seen),
+                last_seen = GREATEST(releases.last_seen, excluded.last_seen),
+                new_issues = releases.new_issues + excluded.new_issues
             """, logger: logger)
     }
 

@@ -7,7 +7,7 @@ import PostgresNIO
 ///
 /// Several nodes decide on one incident without locking it for every batch: a batch
 /// reads the incidents not ended, and writes a join or an end only if the row is as
-/// it read it (same `last_joined_at`, not ended); otherwise another node changed it
+/// it read it (same `issue_count`, not ended); otherwise another node changed it
 /// meanwhile and the batch runs again (`LostRace`) on what that node committed, this
 /// time with the incidents locked, so it cannot lose the same way twice. Two
 /// nodes opening an incident on one route at once collide on `incidents_open_route`
@@ -34,7 +34,9 @@ enum PostgresIncidents {
         _ change: BatchChange, ids: [IssueKey: Int64], loaded: [String: Incident], on connection: PostgresConnection, logger: Logger
     ) async throws -> [Int64: Int64] {
         guard !change.incidents.isEmpty else { return [:] }
-        let read = Dictionary(loaded.values.map { ($0.id, $0.lastJoinedAt.timeIntervalSince1970) }, uniquingKeysWith: { first, _ in first })
+        // Every join counts one more issue and every other change ends the incident: the
+        // count is the row's version (a time is not: two joins can come at one time).
+        let read = Dictionary(loaded.values.map { ($0.id, Int64($0.issueCount)) }, uniquingKeysWith: { first, _ in first })
         var incidentIDs: [Int64: Int64] = [:]
         let incidents = change.incidentsNumbered(ids)
         for incident in incidents where incident.id > 0 {
@@ -43,7 +45,7 @@ enum PostgresIncidents {
                 UPDATE incidents SET last_joined_at = \(incident.lastJoinedAt.timeIntervalSince1970),
                     last_update_due = \(incident.lastUpdateDue?.timeIntervalSince1970), issue_count = \(Int64(incident.issueCount)),
                     ended_at = \(incident.endedAt?.timeIntervalSince1970), end_reason = \(incident.endReason?.rawValue)
-                WHERE id = \(incident.id) AND ended_at IS NULL AND last_joined_at = \(read[incident.id] ?? .nan)
+                WHERE id = \(incident.id) AND ended_at IS NULL AND issue_count = \(read[incident.id] ?? -1)
                 RETURNING id
                 """, logger: logger)
             guard try await rows.collect().count == 1 else { throw PostgresRetry.LostRace(what: "a change to incident \(incident.id)") }

@@ -97,6 +97,21 @@ enum PostgresSchema {
             """,
         ],
         [
+            // Each project's releases, for deploy context in alerts (`DeployWindow`); a
+            // batch merges its sightings into a row (`PostgresBatch.mergeReleases`), so
+            // nodes' counts add up.
+            """
+            CREATE TABLE releases (
+                project_id BIGINT NOT NULL,
+                version TEXT NOT NULL,
+                first_seen DOUBLE PRECISION NOT NULL,
+                last_seen DOUBLE PRECISION NOT NULL,
+                new_issues BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (project_id, version)
+            )
+            """,
+        ],
+        [
             // Critical pages on one route that came together (`Incident`). At most one not
             // ended per route: two nodes opening one at once, the second insert fails the
             // index (23505), its batch runs again and joins the first one's incident.

@@ -523,6 +523,16 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func pruneReleases(lastSeenBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await count("""
+            WITH pruned AS (
+                DELETE FROM releases WHERE (project_id, version) IN
+                    (SELECT project_id, version FROM releases WHERE last_seen < \(cutoff.timeIntervalSince1970) LIMIT \(limit))
+                RETURNING 1)
+            SELECT COUNT(*) FROM pruned
+            """)
+    }
+
     /// The single count a `WITH … SELECT COUNT(*)` statement answers.
     private func count(_ statement: PostgresQuery) async throws -> Int {
         for row in try await query(statement) {

@@ -27,12 +27,32 @@ struct SQLiteBatch {
         snapshot.knownEvents = try await knownEvents(request.events)
         snapshot.issues = try await issues(request.issues)
         snapshot.knownUsers = try await knownUsers(request.users, ids: snapshot.issues.mapValues(\.issue.id))
+        snapshot.releases = try await releases(request.releases)
         if request.openIncidents {
             // At most one per route (`incidents_open_route`): a handful of rows.
             let rows = try await connection.query("SELECT * FROM incidents WHERE ended_at IS NULL")
             for incident in try rows.map(SQLiteStore.decodeIncident) { snapshot.incidents[incident.route] = incident }
         }
         return snapshot
+    }
+
+    private func releases(_ keys: [ReleaseKey]) async throws -> [ReleaseKey: ReleaseRecord] {
+        var records: [ReleaseKey: ReleaseRecord] = [:]
+        for (project, projectKeys) in Dictionary(grouping: keys, by: \.projectID) {
+            for part in projectKeys.chunked(Self.chunk) {
+                let rows = try await connection.query(
+                    "SELECT version, first_seen, last_seen, new_issues FROM releases WHERE project_id = ? AND version IN (\(marks(part.count)))",
+                    [.integer(project)] + part.map { .text($0.version) })
+                for row in rows {
+                    guard let version = row.column("version")?.string, let first = row.column("first_seen")?.double,
+                          let last = row.column("last_seen")?.double, let newIssues = row.column("new_issues")?.integer
+                    else { continue }
+                    records[ReleaseKey(projectID: project, version: version)] = ReleaseRecord(
+                        firstSeen: Date(timeIntervalSince1970: first), lastSeen: Date(timeIntervalSince1970: last), newIssues: newIssues)
+                }
+            }
+        }
+        return records
     }
 
     private func knownEvents(_ keys: [EventKey]) async throws -> Set<EventKey> {
@@ -116,6 +136,7 @@ struct SQLiteBatch {
         })
         try await writeEvents(change.events, ids: ids)
         try await writeUsers(change.users, ids: ids)
+        try await mergeReleases(change.releases)
         let incidentIDs = try await writeIncidents(change, ids: ids)
         let claimed = try await writeOutbox(change.deliveries, ids: ids, incidentIDs: incidentIDs, claim: claim)
         return (ids, claimed)
@@ -221,6 +242,24 @@ struct SQLiteBatch {
             _ = try await connection.query(
                 "INSERT OR IGNORE INTO issue_users (issue_id, user_key) VALUES \(tuples(part.count, 2))",
                 part.flatMap { [SQLiteData.integer(Int(ids[$0.issue] ?? 0)), .text($0.user)] })
+        }
+    }
+
+    /// Merges as `ReleaseRecord.merging` does; written the way PostgreSQL's must be (one
+    /// writer here, but the two backends answer alike).
+    private func mergeReleases(_ releases: [ReleaseChange]) async throws {
+        for part in releases.chunked(Self.chunk / 5) {
+            _ = try await connection.query(
+                """
+                INSERT INTO releases (project_id, version, first_seen, last_seen, new_issues) VALUES \(tuples(part.count, 5))
+                ON CONFLICT (project_id, version) DO UPDATE
+                SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+                    new_issues = new_issues + excluded.new_issues
+                """,
+                part.flatMap {
+                    [SQLiteData.integer($0.key.projectID), .text($0.key.version), .float($0.firstSeen.timeIntervalSince1970),
+                     .float($0.lastSeen.timeIntervalSince1970), .integer($0.newIssues)]
+                })
         }
     }
 

@@ -106,6 +106,21 @@ enum SQLiteSchema {
             """,
         ],
         [
+            // Each project's releases: when each was first seen and how many new issues
+            // it brought, for deploy context in alerts (`DeployWindow`); `last_seen` for
+            // retention.
+            """
+            CREATE TABLE releases (
+                project_id INTEGER NOT NULL,
+                version TEXT NOT NULL,
+                first_seen REAL NOT NULL,
+                last_seen REAL NOT NULL,
+                new_issues INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (project_id, version)
+            ) WITHOUT ROWID
+            """,
+        ],
+        [
             // Critical pages on one route that came together (`Incident`): at most one
             // not ended per route, so two writers opening one at once cannot both win.
             """

@@ -697,6 +697,22 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func pruneReleases(lastSeenBefore cutoff: Date, limit: Int) async throws -> Int {
+        // A project has few releases: the scan of the table costs less than an index on
+        // `last_seen`, which every batch would move.
+        try await access.run {
+            try await self.transaction {
+                try await self.connection.query(
+                    """
+                    DELETE FROM releases WHERE (project_id, version) IN
+                        (SELECT project_id, version FROM releases WHERE last_seen < ? LIMIT ?)
+                    RETURNING project_id
+                    """, [.float(cutoff.timeIntervalSince1970), .integer(limit)]
+                ).count
+            }
+        }
+    }
+
     /// Runs one statement as is (tests: a trigger that makes a write fail).
     func execute(_ sql: String) async throws {
         _ = try await access.run { try await self.connection.query(sql) }

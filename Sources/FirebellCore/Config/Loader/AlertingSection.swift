@@ -2,7 +2,7 @@ import Foundation
 
 /// Decodes `alerting:`.
 enum AlertingSection {
-    static let keys = ["repeat_after", "channel_rate", "flapping", "incident_window", "incident_update"]
+    static let keys = ["repeat_after", "channel_rate", "flapping", "incident_window", "incident_update", "deploy_window"]
 
     static func decode(_ value: ConfigValue?) -> AlertingConfig {
         var alerting = AlertingConfig()
@@ -29,6 +29,10 @@ enum AlertingSection {
         }
         if let update = map["incident_update"]?.positiveDuration() {
             alerting.incidentUpdate = update
+        }
+        // 0s is allowed: it turns deploy context off.
+        if let deployWindow = map["deploy_window"]?.duration() {
+            alerting.deployWindow = deployWindow
         }
         return alerting
     }

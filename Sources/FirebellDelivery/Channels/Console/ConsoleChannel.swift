@@ -45,6 +45,7 @@ public struct ConsoleChannel: ChannelEncoder {
         alert.culprit = alert.culprit.map(escaping)
         alert.environment = alert.environment.map(escaping)
         alert.release = alert.release.map(escaping)
+        if let release = alert.deploy?.release { alert.deploy?.release = escaping(release) }
         alert.explanation = escaping(alert.explanation)
         alert.topFrames = alert.topFrames.map(escaping)
         return alert

@@ -73,7 +73,8 @@ public struct DiscordChannel: ChannelEncoder {
             timestamp: Timestamps.format(alert.createdAt))
         // The explanation gets whatever the 6,000-character budget leaves, up to the description limit.
         let room = min(Self.descriptionLimit, Self.embedTotalLimit - embed.textLength)
-        let why = fit("Why: " + alert.explanation, room, Self.escape)
+        // The deploy line first, so a long explanation is what gets cut.
+        let why = fit((text.deployLine.map { oneLine($0) + "\n" } ?? "") + "Why: " + alert.explanation, room, Self.escape)
         embed.description = why.isEmpty ? nil : why
 
         let payload = DiscordPayload(content: fit(oneLine(text.headline), Self.contentLimit, Self.escape), embeds: [embed])

@@ -46,7 +46,10 @@ struct EmailContent: Sendable, Equatable {
         }
         let linkLabel = "Open issue #\(alert.issueID) in Firebell"
 
-        var plain = [headline, text.whatHappened, ""]
+        let deploy = text.deployLine.map { Truncation.cut(Self.line($0), to: Self.lineLimit) }
+        var plain = [headline, text.whatHappened]
+        if let deploy { plain.append(deploy) }
+        plain.append("")
         plain += facts.map { "\($0.label): \($0.value)" }
         if !frames.isEmpty {
             plain += ["", "Top frames:"] + frames.map { "  \($0)" }
@@ -57,7 +60,8 @@ struct EmailContent: Sendable, Equatable {
         let tone = Self.tone(kind: alert.kind, severity: alert.severity)
         var body = [
             "<h2 style=\"margin:0 0 8px 0;color:\(tone)\">\(HTML.escape(headline))</h2>",
-            "<p style=\"margin:0 0 12px 0\"><strong>\(HTML.escape(text.whatHappened))</strong></p>",
+            "<p style=\"margin:0 0 12px 0\"><strong>\(HTML.escape(text.whatHappened))</strong>"
+                + (deploy.map { "<br>\(HTML.escape($0))" } ?? "") + "</p>",
             "<table cellpadding=\"4\" cellspacing=\"0\" style=\"border-collapse:collapse\">",
         ]
         body += facts.map {

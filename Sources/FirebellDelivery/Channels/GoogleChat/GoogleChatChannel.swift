@@ -40,6 +40,9 @@ public struct GoogleChatChannel: ChannelEncoder {
             "*" + fit(oneLine(text.headline), Self.headlineBudget, Self.escape) + "*",
             text.whatHappened,
         ]
+        if let deploy = text.deployLine {
+            head.append(fit(oneLine(deploy), Self.valueBudget, Self.escape))
+        }
         for fact in text.facts {
             let budget = fact.label == "Why" ? Self.whyBudget : Self.valueBudget
             head.append("*\(fact.label):* " + fit(oneLine(fact.value), budget, Self.escape))

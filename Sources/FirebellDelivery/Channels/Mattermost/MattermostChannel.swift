@@ -39,7 +39,11 @@ public struct MattermostChannel: ChannelEncoder {
 
     public func encode(_ alert: Alert, context: DeliveryContext) throws -> ChannelMessage {
         let text = AlertText(alert, baseURL: context.baseURL)
-        var lines = ["**Why:** " + fit(oneLine(alert.explanation), Self.whyBudget, Self.escape)]
+        var lines: [String] = []
+        if let deploy = text.deployLine {
+            lines.append(fit(oneLine(deploy), Self.valueBudget, Self.escape))
+        }
+        lines.append("**Why:** " + fit(oneLine(alert.explanation), Self.whyBudget, Self.escape))
         if let release = alert.release {
             lines.append("**Release:** " + fit(oneLine(release), Self.valueBudget, Self.escape))
         }

@@ -60,6 +60,7 @@ public struct PagerDutyChannel: ChannelEncoder {
         ]
         if alert.kind == .repeat { details["events_since_last_alert"] = .number(alert.eventsSinceLastAlert) }
         if let release = alert.release { details["release"] = .text(Self.detail(release)) }
+        if let deploy = text.deployLine { details["deploy"] = .text(Self.detail(deploy)) }
         if let culprit = alert.culprit { details["culprit"] = .text(Self.detail(culprit)) }
         if !alert.topFrames.isEmpty { details["top_frames"] = .list(Self.frames(alert.topFrames)) }
         let payload = PagerDutyEvent.Payload(

@@ -15,6 +15,7 @@ struct SlackContent {
     init(_ alert: Alert, baseURL: String) {
         let text = AlertText(alert, baseURL: baseURL)
         var lines = ["*\(SlackChannel.escape(text.whatHappened))*"]
+        if let deploy = text.deployLine { lines.append(SlackChannel.escape(oneLine(deploy))) }
         lines += text.facts.map { "*\($0.label):* \(SlackChannel.escape($0.value))" }
         var blocks: [SlackBlock] = [
             .header(Truncation.cut(SlackChannel.escape(oneLine(text.headline)), to: SlackChannel.headerLimit)),

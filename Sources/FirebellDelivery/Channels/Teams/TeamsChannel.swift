@@ -38,11 +38,15 @@ public struct TeamsChannel: ChannelEncoder {
         let style = alert.kind == .resolved ? "good" : (alert.severity == .critical ? "attention" : "warning")
         // Halve every budget until the card fits the payload limit (it does at once unless the text is huge).
         return try fitted { divisor in
+            var head: [TeamsElement] = [
+                .text(fit(oneLine(text.headline), Self.headlineBudget / divisor, Self.escape), bold: true, size: "Medium"),
+                .text(Self.escape(text.whatHappened), bold: false, size: nil),
+            ]
+            if let deploy = text.deployLine {
+                head.append(.text(fit(oneLine(deploy), Self.factBudget / divisor, Self.escape), bold: false, size: nil))
+            }
             var body: [TeamsElement] = [
-                .container(style: style, items: [
-                    .text(fit(oneLine(text.headline), Self.headlineBudget / divisor, Self.escape), bold: true, size: "Medium"),
-                    .text(Self.escape(text.whatHappened), bold: false, size: nil),
-                ]),
+                .container(style: style, items: head),
                 .facts(text.facts.map { fact in
                     // Counts and timestamps are Firebell's own; everything else may come from an event.
                     let value = Self.ownFacts.contains(fact.label) ? fact.value : fit(oneLine(fact.value), Self.factBudget / divisor, Self.escape)

@@ -39,6 +39,9 @@ public struct TelegramChannel: ChannelEncoder {
         var body: [TelegramHTML.Part] = [
             .bold(Self.cut(text.headline, Self.headlineLimit)), .text("\n" + text.whatHappened + "\n"),
         ]
+        if let deploy = text.deployLine {
+            body.append(.text(Self.cut(oneLine(deploy), Self.factLimit) + "\n"))
+        }
         for fact in text.facts {
             let limit = fact.label == "Why" ? Self.explanationLimit : Self.factLimit
             body += [.text("\n"), .bold("\(fact.label):"), .text(" " + Self.cut(fact.value, limit))]

@@ -101,7 +101,7 @@ public struct ChannelTemplate: Sendable {
             "release": alert.release ?? "", "culprit": alert.culprit ?? "", "level": alert.level.rawValue,
             "explanation": alert.explanation, "first_seen": Timestamps.format(alert.firstSeen),
             "last_seen": Timestamps.format(alert.lastSeen), "link": text.link, "headline": text.headline,
-            "what_happened": text.whatHappened, "scope": text.scope,
+            "what_happened": text.whatHappened, "scope": text.scope, "deploy": text.deployLine ?? "",
         ]
         var fields: [String: Any] = strings
         fields["issue_id"] = alert.issueID

@@ -23,7 +23,7 @@ public struct WebhookChannel: ChannelEncoder {
         let payload = WebhookPayload(
             type: "issue.\(alert.kind.rawValue)",
             timestamp: Timestamps.format(context.now),
-            data: WebhookPayload.Data(alert: alert, headline: text.headline, summary: text.whatHappened, link: text.link))
+            data: WebhookPayload.Data(alert: alert, headline: text.headline, summary: text.whatHappened, link: text.link, deploy: text.deployLine))
         return signed(try ChannelJSON.encode(payload), context: context)
     }
 
@@ -41,7 +41,7 @@ public struct WebhookChannel: ChannelEncoder {
                 }(),
                 alerts: rollUp.alerts.map { alert in
                     let text = AlertText(alert, baseURL: context.baseURL)
-                    return WebhookPayload.Data(alert: alert, headline: text.headline, summary: text.whatHappened, link: text.link)
+                    return WebhookPayload.Data(alert: alert, headline: text.headline, summary: text.whatHappened, link: text.link, deploy: text.deployLine)
                 }))
         return signed(try ChannelJSON.encode(payload), context: context)
     }
@@ -99,12 +99,26 @@ struct WebhookPayload: Encodable {
         var headline: String
         var summary: String
         var link: String
+        /// ``AlertText/deployLine``.
+        var deploy: String?
 
         private enum CodingKeys: String, CodingKey {
             case kind, issueID = "issue_id", project, projectID = "project_id", severity, title, culprit, level
             case environment, release, score, explanation, count, eventsSinceLastAlert = "events_since_last_alert"
             case userCount = "user_count", firstSeen = "first_seen", lastSeen = "last_seen", topFrames = "top_frames"
-            case headline, summary, link, links
+            case headline, summary, link, links, deploy
+        }
+
+        /// `{release, first_seen, new_issues, summary}`.
+        private struct Deploy: Encodable {
+            var release: String
+            var firstSeen: String
+            var newIssues: Int
+            var summary: String
+
+            private enum CodingKeys: String, CodingKey {
+                case release, firstSeen = "first_seen", newIssues = "new_issues", summary
+            }
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -132,6 +146,12 @@ struct WebhookPayload: Encodable {
             try c.encode(link, forKey: .link)
             // The issue's own links (an Alertmanager alert's source, a trace): `[{title, url}]`.
             try c.encode(alert.links ?? [], forKey: .links)
+            // A fresh release's context (`alerting.deploy_window`), when the alert carries one.
+            if let context = alert.deploy, let summary = deploy {
+                try c.encode(
+                    Deploy(release: context.release, firstSeen: Timestamps.format(context.firstSeen), newIssues: context.newIssues, summary: summary),
+                    forKey: .deploy)
+            }
         }
     }
 }
