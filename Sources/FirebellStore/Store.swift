@@ -85,13 +85,19 @@ extension OutboxEntry {
     /// claimed while an earlier row of its pair is pending: one in the store before
     /// the batch (`waiting`, the pairs of its issues with an ordered pending row) or
     /// one earlier in the batch. It stays pending and due; the deliverer's claim takes
-    /// it once the earlier one is done.
-    public static func rows(for deliveries: [OwedDelivery], ids: [IssueKey: Int64], claim: OutboxClaim?, waiting: Set<OutboxPair>) -> [OutboxEntry] {
+    /// it once the earlier one is done. `incidentIDs` maps the provisional ids of the
+    /// incidents the batch opened to the stored ones (`Incident.id`).
+    public static func rows(
+        for deliveries: [OwedDelivery], ids: [IssueKey: Int64], claim: OutboxClaim?, waiting: Set<OutboxPair>,
+        incidentIDs: [Int64: Int64] = [:]
+    ) -> [OutboxEntry] {
         var waiting = waiting
         return deliveries.map { delivery in
             let issueID = ids[delivery.issue] ?? 0
             let pair = OutboxPair(issueID: issueID, channel: delivery.channel)
-            let row = OutboxEntry(owed: delivery, issueID: issueID, claim: waiting.contains(pair) ? nil : claim)
+            let row = OutboxEntry(
+                owed: delivery, issueID: issueID, claim: waiting.contains(pair) ? nil : claim,
+                incidentID: delivery.incident.map { incidentIDs[$0] ?? $0 })
             if row.isOrdered { waiting.insert(pair) }
             return row
         }
@@ -100,14 +106,15 @@ extension OutboxEntry {
     /// The row a backend writes for an owed delivery (id 0 until written): pending, due
     /// when the processor said; with `claim`, a row due at once is written claimed for
     /// the lease (attempt 1), as ``Store/ingest(_:processor:claim:)`` promises.
-    public init(owed delivery: OwedDelivery, issueID: Int64, claim: OutboxClaim?) {
+    /// `incidentID` is the stored id of the incident a follow-up belongs to.
+    public init(owed delivery: OwedDelivery, issueID: Int64, claim: OutboxClaim?, incidentID: Int64? = nil) {
         var alert = delivery.alert
         alert.issueID = issueID
-        let claimed = claim != nil && delivery.digest == nil
+        let claimed = claim != nil && delivery.digest == nil && delivery.due <= alert.createdAt
         self.init(
             id: 0, issueID: issueID, channel: delivery.channel, alert: alert, status: .pending, attempts: claimed ? 1 : 0,
             nextAttemptAt: claimed ? alert.createdAt.addingTimeInterval(claim!.lease) : delivery.due,
-            createdAt: alert.createdAt, digest: delivery.digest)
+            createdAt: alert.createdAt, digest: delivery.digest, incidentID: incidentID)
     }
 }
 
@@ -185,13 +192,16 @@ public struct OutboxEntry: Sendable, Equatable {
     /// Held back by `channel_rate`: it goes out in a roll-up with the channel's other
     /// held-back rows, however many tokens there are then (a restart changes nothing).
     public var heldBack: Bool
+    /// An incident's follow-up: the row goes out with the incident's other due
+    /// follow-ups on the channel, as one update in the first page's thread.
+    public var incidentID: Int64?
     /// Stable across retries of this row: one per (issue, alert, channel), for `webhook-id` and the like.
     public var idempotencyKey: String { "firebell-\(issueID)-\(id)-\(channel)" }
 
     public init(
         id: Int64, issueID: Int64, channel: String, alert: Alert, status: DeliveryStatus, attempts: Int,
         nextAttemptAt: Date, createdAt: Date, finishedAt: Date? = nil, lastError: String? = nil, lastStatus: Int? = nil,
-        digest: TimeInterval? = nil, heldBack: Bool = false
+        digest: TimeInterval? = nil, heldBack: Bool = false, incidentID: Int64? = nil
     ) {
         self.id = id
         self.issueID = issueID
@@ -206,6 +216,7 @@ public struct OutboxEntry: Sendable, Equatable {
         self.lastStatus = lastStatus
         self.digest = digest
         self.heldBack = heldBack
+        self.incidentID = incidentID
     }
 }
 
@@ -308,13 +319,19 @@ public protocol Store: Sendable {
     func issue(projectID: Int, fingerprint: String) async throws -> Issue?
     /// Marks an issue resolved; its next event is a regression. In the same transaction,
     /// a `.resolved` alert is owed to each channel `notify` picks from those the issue
-    /// alerted before. `nil` if there is no such issue; an already resolved issue owes nothing.
+    /// alerted before, and every incident it belongs to whose issues are now all
+    /// resolved ends (``Incident/EndReason/resolved``). `nil` if there is no such issue; an already resolved issue owes nothing.
     /// `who` resolved it (`api`, `cli`, `alertmanager`), kept as ``Issue/resolvedBy``.
     func resolve(issueID: Int64, at now: Date, by who: String, projectName: @Sendable (Int) -> String, notify: @Sendable ([String]) -> [String]) async throws -> Issue?
     /// Mutes an issue; in the same transaction, its pending rows that no deliverer holds
     /// (due, retrying, held back, waiting for a digest) are `cancelled`: muted means quiet.
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue?
     func unmute(issueID: Int64, at now: Date) async throws -> Issue?
+
+    /// Incidents, newest first (`GET /v1/incidents`).
+    func incidents(_ query: IncidentQuery) async throws -> [Incident]
+    /// One incident with its issues in the order they paged or joined; nil if there is none.
+    func incident(id: Int64) async throws -> IncidentDetail?
 
     /// Takes up to `limit` pending rows due at `now`, leasing them for `lease` seconds,
     /// at most as many of each channel as `room` gives it (nil: no per-channel limit).

@@ -41,7 +41,10 @@ struct ConfigSummary {
             "  severity:  \(plural(config.severity.rules.count, "rule")), critical at \(config.severity.criticalAt)",
             "  channels:  \(config.channels.isEmpty ? "none" : config.channels.map { "\($0.name) (\($0.type.rawValue))" }.joined(separator: ", "))",
             "  routes:    \(plural(config.routes.count, "route"))",
-            "  alerting:  repeat after \(Int(config.alerting.repeatAfter))s",
+            "  alerting:  repeat after \(Int(config.alerting.repeatAfter))s, "
+                + (config.alerting.incidentWindow > 0
+                    ? "incidents within \(Int(config.alerting.incidentWindow))s, updates every \(Int(config.alerting.incidentUpdate))s"
+                    : "no incidents (every page alone)"),
         ] + (otlp.isEmpty ? [] : ["  otlp:      " + otlp.joined(separator: "; ")])).joined(separator: "\n")
     }
 }

@@ -71,6 +71,20 @@ struct ConfigErrorTests {
         )
     }
 
+    @Test func badIncidentWindow() {
+        expectError(
+            "alerting:\n  incident_window: soon\n", at: 2, 20,
+            "alerting.incident_window: 'soon' is not a duration (use an integer with ms, s, m, h or d, e.g. 90s, 5m, 14d)"
+        )
+    }
+
+    @Test func incidentUpdateMustBeLongerThanZero() {
+        expectError(
+            "alerting:\n  incident_update: 0s\n", at: 2, 20,
+            "alerting.incident_update: must be longer than 0 (use an integer with ms, s, m, h or d, e.g. 90s, 5m, 14d)"
+        )
+    }
+
     @Test func badDeployWindow() {
         expectError(
             "alerting:\n  deploy_window: half an hour\n", at: 2, 18,

@@ -99,6 +99,15 @@ struct ConfigLoaderTests {
         #expect(config.channels.isEmpty)
     }
 
+    @Test func incidentsDefaultToAMinuteWithUpdatesEveryTenSeconds() throws {
+        let defaults = try ConfigFixture.load("alerting: {}\n").alerting
+        #expect(defaults.incidentWindow == 60 && defaults.incidentUpdate == 10)
+        let set = try ConfigFixture.load("alerting:\n  incident_window: 2m\n  incident_update: 30s\n").alerting
+        #expect(set.incidentWindow == 120 && set.incidentUpdate == 30)
+        // 0s turns incidents off: every page goes alone.
+        #expect(try ConfigFixture.load("alerting:\n  incident_window: 0s\n").alerting.incidentWindow == 0)
+    }
+
     @Test func baseURLFollowsListenWhenAbsent() throws {
         let config = try ConfigFixture.load("server:\n  listen: 0.0.0.0:9000\n")
         #expect(config.server.listenHost == "0.0.0.0")

@@ -27,6 +27,8 @@ struct LiveServerTests {
               out: { type: console }
             routes:
               - { when: { severity: [minor, critical] }, notify: [out] }
+            alerting:
+              incident_window: 0s    # every page alone: a second critical issue is not an incident's follow-up
             """, path: "live.yaml", environment: [:])
     }
 

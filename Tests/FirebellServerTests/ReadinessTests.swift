@@ -107,6 +107,8 @@ final class ObservedStore: Store {
     }
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> FirebellCore.Issue? { try await base.mute(issueID: issueID, mute, at: now) }
     func unmute(issueID: Int64, at now: Date) async throws -> FirebellCore.Issue? { try await base.unmute(issueID: issueID, at: now) }
+    func incidents(_ query: IncidentQuery) async throws -> [Incident] { try await base.incidents(query) }
+    func incident(id: Int64) async throws -> IncidentDetail? { try await base.incident(id: id) }
     func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?) async throws -> [OutboxEntry] {
         try await base.claimDeliveries(now: now, limit: limit, lease: lease, room: room)
     }

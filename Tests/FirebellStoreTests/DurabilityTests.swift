@@ -135,6 +135,8 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
     }
     func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> FirebellCore.Issue? { try await inner.mute(issueID: issueID, mute, at: now) }
     func unmute(issueID: Int64, at now: Date) async throws -> FirebellCore.Issue? { try await inner.unmute(issueID: issueID, at: now) }
+    func incidents(_ query: IncidentQuery) async throws -> [Incident] { try await inner.incidents(query) }
+    func incident(id: Int64) async throws -> IncidentDetail? { try await inner.incident(id: id) }
     func claimDeliveries(now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?) async throws -> [OutboxEntry] {
         try await inner.claimDeliveries(now: now, limit: limit, lease: lease, room: room)
     }

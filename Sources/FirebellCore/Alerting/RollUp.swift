@@ -1,7 +1,8 @@
 import Foundation
 
 /// Several owed alerts for one channel sent as one message: what `channel_rate`
-/// makes of a flood, and what a route's `digest` sends once per period.
+/// makes of a flood, what a route's `digest` sends once per period, and an
+/// incident's follow-up naming the critical issues that joined it.
 /// Nothing in it is dropped: every alert is named, or counted in "and M more".
 public struct RollUp: Sendable, Equatable {
     public enum Reason: Sendable, Equatable {
@@ -9,6 +10,27 @@ public struct RollUp: Sendable, Equatable {
         case channelRate(Rate)
         /// A route with `digest: <period>`.
         case digest(TimeInterval)
+        /// An incident's follow-up: critical pages that joined it since its previous one.
+        case incident(IncidentThread)
+    }
+
+    /// The incident a follow-up belongs to, and the page whose thread it answers.
+    public struct IncidentThread: Sendable, Equatable {
+        public var incidentID: Int64
+        /// The incident's first page (nil when it could not be read: the update then
+        /// goes out as a message of its own). Threading channels reply to its issue's thread.
+        public var firstPage: Alert?
+
+        public init(incidentID: Int64, firstPage: Alert? = nil) {
+            self.incidentID = incidentID
+            self.firstPage = firstPage
+        }
+    }
+
+    /// The incident, when this is an incident's follow-up.
+    public var incident: IncidentThread? {
+        if case .incident(let thread) = reason { return thread }
+        return nil
     }
 
     /// Oldest first.
@@ -78,7 +100,19 @@ public struct RollUp: Sendable, Equatable {
             return "[\(label)] \(count) held back by channel_rate \(rate.description)"
         case .digest(let period):
             return "[\(label)] Digest: \(count) in the last \(Self.describe(period))"
+        case .incident(let thread):
+            return "[\(label)] \(joinedSummary) (incident #\(thread.incidentID))"
         }
+    }
+
+    /// "+3 more new critical issues in checkout, cart, orders": what an incident's
+    /// follow-up adds, its services (projects) in the order they joined.
+    public var joinedSummary: String {
+        var services: [String] = []
+        for alert in alerts where !services.contains(alert.projectName) { services.append(alert.projectName) }
+        let kinds = Set(alerts.map(\.kind))
+        let what = kinds == [.new] ? "new critical issue" : kinds == [.regression] ? "critical regression" : "critical issue"
+        return "+\(alerts.count) more \(what)\(alerts.count == 1 ? "" : "s") in \(services.joined(separator: ", "))"
     }
 
     /// One line per listed alert, then "and M more" if some are not listed.

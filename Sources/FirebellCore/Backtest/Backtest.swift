@@ -17,6 +17,8 @@ public struct Backtest: Sendable {
     private var matched: [Int]
     private var points: [Int]
     private var deliveries: [OwedDelivery] = []
+    /// Incidents the replay opened (`alerting.incident_window`).
+    private(set) var incidents = 0
     private(set) var events = 0
 
     public init(config: FirebellConfig) {
@@ -49,7 +51,9 @@ public struct Backtest: Sendable {
                 receivedAt: stored.receivedAt)
         }
         let (change, _) = state.run(items, processor: processor)
+        let incidentIDs = state.openedIncidents
         events += items.count
+        incidents += incidentIDs.count
         for case .stored(_, _, let score) in change.outcomes {
             // Hits are in rule order; names may repeat, so match them by position.
             var index = 0
@@ -61,7 +65,12 @@ public struct Backtest: Sendable {
                 index += 1
             }
         }
-        deliveries += change.deliveries
+        // Follow-ups name their incident by its stored id, so one update is one message across batches.
+        deliveries += change.deliveries.map { delivery in
+            var delivery = delivery
+            delivery.incident = delivery.incident.map { incidentIDs[$0] ?? $0 }
+            return delivery
+        }
     }
 
     /// What the replay came to, beside what the store says was owed in the same period.
@@ -75,15 +84,35 @@ public struct Backtest: Sendable {
             channels[channel]?.would.rollUps = messages.rollUps
             channels[channel]?.would.digests = messages.digests
         }
+        let pages = Self.pages(deliveries)
+        for (channel, count) in pages {
+            channels[channel]?.would.pages = count
+        }
         for alert in owed {
             channels[alert.channel, default: .init(channel: alert.channel)].did.count(alert.kind, alert.severity)
         }
         return BacktestReport(
-            since: since, events: events, issues: state.records.count,
+            since: since, events: events, issues: state.records.count, incidents: incidents,
+            pages: pages.values.reduce(0, +),
             rules: rules.indices.map { index in
                 BacktestReport.Rule(name: rules[index].name, events: matched[index], points: points[index], effect: rules[index].effect)
             },
             channels: channels.values.sorted { $0.channel < $1.channel })
+    }
+
+    /// Pages per channel: messages that carry critical alerts as they go out, not in a
+    /// digest, with the follow-ups of one incident update counted once (before
+    /// `channel_rate` roll-ups, which only ever combine more).
+    static func pages(_ deliveries: [OwedDelivery]) -> [String: Int] {
+        var pages: [String: Int] = [:]
+        var updates = Set<String>()
+        for delivery in deliveries where delivery.digest == nil && delivery.alert.severity == .critical && delivery.alert.kind != .resolved {
+            if let incident = delivery.incident {
+                guard updates.insert("\(delivery.channel)\u{1F}\(incident)\u{1F}\(delivery.due.timeIntervalSince1970)").inserted else { continue }
+            }
+            pages[delivery.channel, default: 0] += 1
+        }
+        return pages
     }
 
     /// Messages per channel once `channel_rate` and digests have their way, as the
@@ -97,8 +126,16 @@ public struct Backtest: Sendable {
         var buckets: [String: TokenBucket] = [:]
         /// Alerts waiting for a roll-up, per channel and class (critical or not).
         var held: [String: [Bool: Int]] = [:]
+        var updates = Set<String>()
         for delivery in deliveries.sorted(by: { $0.alert.createdAt < $1.alert.createdAt }) {
             let channel = delivery.channel
+            if let incident = delivery.incident, delivery.digest == nil {
+                // An incident's follow-ups due together are one update message.
+                if updates.insert("\(channel)\u{1F}\(incident)\u{1F}\(delivery.due.timeIntervalSince1970)").inserted {
+                    result[channel, default: (0, 0, 0)].total += 1
+                }
+                continue
+            }
             if delivery.digest != nil {
                 if digestPeriods.insert("\(channel)\u{1F}\(delivery.due.timeIntervalSince1970)").inserted {
                     result[channel, default: (0, 0, 0)].total += 1

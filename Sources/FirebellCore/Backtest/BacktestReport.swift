@@ -36,6 +36,8 @@ public struct BacktestReport: Sendable, Encodable {
         public var messages: Int?
         public var rollUps: Int?
         public var digests: Int?
+        /// Messages carrying critical alerts, an incident's update counted once (replay only).
+        public var pages: Int?
 
         public var alerts: Int { new + regression + escalation + `repeat` + resolved }
 
@@ -53,7 +55,7 @@ public struct BacktestReport: Sendable, Encodable {
         enum CodingKeys: String, CodingKey {
             case alerts, new, regression, escalation, `repeat`, resolved, critical, messages
             case rollUps = "roll_ups"
-            case digests
+            case digests, pages
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -68,13 +70,14 @@ public struct BacktestReport: Sendable, Encodable {
             try container.encodeIfPresent(messages, forKey: .messages)
             try container.encodeIfPresent(rollUps, forKey: .rollUps)
             try container.encodeIfPresent(digests, forKey: .digests)
+            try container.encodeIfPresent(pages, forKey: .pages)
         }
     }
 
     public struct Channel: Sendable, Encodable {
         public var channel: String
         /// With the config under test.
-        public var would = Tally(messages: 0, rollUps: 0, digests: 0)
+        public var would = Tally(messages: 0, rollUps: 0, digests: 0, pages: 0)
         /// What the outbox holds for the period: what the rules of the time owed.
         public var did = Tally()
 
@@ -87,12 +90,20 @@ public struct BacktestReport: Sendable, Encodable {
     public var events: Int
     /// Issues the replayed events make with the config under test.
     public var issues: Int
+    /// Incidents the replay opened (`alerting.incident_window`; 0 when it is 0s).
+    public var incidents: Int
+    /// Messages with critical alerts the replay would send, over all channels (see `Tally.pages`).
+    public var pages: Int
     public var rules: [Rule]
     public var channels: [Channel]
 
     /// The table for people.
     public var text: String {
-        var lines = ["replayed \(events) events since \(Self.format(since)) into \(issues) issues; nothing was stored or sent", ""]
+        var lines = [
+            "replayed \(events) events since \(Self.format(since)) into \(issues) issues; nothing was stored or sent",
+            "pages: \(pages) messages with critical alerts, in \(incidents) incident\(incidents == 1 ? "" : "s") (alerting.incident_window)",
+            "",
+        ]
         let nameWidth = max(4, rules.map(\.name.count).max() ?? 0)
         lines.append(Self.pad("RULE", nameWidth) + "  EFFECT     MATCHED   POINTS")
         for rule in rules {
@@ -102,7 +113,7 @@ public struct BacktestReport: Sendable, Encodable {
         if rules.isEmpty { lines.append("(no severity rules)") }
         lines.append("")
         let channelWidth = max(7, channels.map(\.channel.count).max() ?? 0)
-        lines.append(Self.pad("CHANNEL", channelWidth) + "  " + "       ALERTS  NEW  REGR  ESC  REPEAT  CRIT  MESSAGES  ROLL-UPS  DIGESTS")
+        lines.append(Self.pad("CHANNEL", channelWidth) + "  " + "       ALERTS  NEW  REGR  ESC  REPEAT  CRIT  MESSAGES  ROLL-UPS  DIGESTS  PAGES")
         for channel in channels {
             lines.append(Self.pad(channel.channel, channelWidth) + "  would " + row(channel.would))
             lines.append(Self.pad("", channelWidth) + "  did   " + row(channel.did))
@@ -120,6 +131,7 @@ public struct BacktestReport: Sendable, Encodable {
             Self.pad(String(tally.repeat), 7, right: true), Self.pad(String(tally.critical), 5, right: true),
             Self.pad(tally.messages.map(String.init) ?? "-", 9, right: true), Self.pad(tally.rollUps.map(String.init) ?? "-", 9, right: true),
             Self.pad(tally.digests.map(String.init) ?? "-", 8, right: true),
+            Self.pad(tally.pages.map(String.init) ?? "-", 6, right: true),
         ].joined(separator: " ")
     }
 

@@ -8,6 +8,14 @@ public struct AlertingConfig: Sendable, Equatable {
     public var channelRate: Rate?
     /// When an issue that keeps coming back stops paging (`alerting.flapping`).
     public var flapping: Flapping
+    /// Critical pages on one route within this of an open incident join it instead of
+    /// paging alone (`alerting.incident_window`); 0 turns incidents off.
+    public var incidentWindow: TimeInterval
+    /// An incident's follow-ups go out at most this often (`alerting.incident_update`).
+    public var incidentUpdate: TimeInterval
+
+    public static let defaultIncidentWindow: TimeInterval = 60
+    public static let defaultIncidentUpdate: TimeInterval = 10
     /// A new issue or regression whose release was first seen within this says so
     /// ("7 new issues since shop@2.0.0 (first seen 4 min ago)"); 0 turns it off.
     public var deployWindow: TimeInterval
@@ -31,11 +39,14 @@ public struct AlertingConfig: Sendable, Equatable {
 
     public init(
         repeatAfter: TimeInterval = AlertingConfig.defaultRepeatAfter, channelRate: Rate? = nil,
-        flapping: Flapping = .default, deployWindow: TimeInterval = AlertingConfig.defaultDeployWindow
+        flapping: Flapping = .default, incidentWindow: TimeInterval = AlertingConfig.defaultIncidentWindow,
+        incidentUpdate: TimeInterval = AlertingConfig.defaultIncidentUpdate, deployWindow: TimeInterval = AlertingConfig.defaultDeployWindow
     ) {
         self.repeatAfter = repeatAfter
         self.channelRate = channelRate
         self.flapping = flapping
+        self.incidentWindow = incidentWindow
+        self.incidentUpdate = incidentUpdate
         self.deployWindow = deployWindow
     }
 }

@@ -10,13 +10,17 @@ public struct OwedDelivery: Sendable, Equatable {
     public var due: Date
     /// The route's `digest` period, if any.
     public var digest: TimeInterval?
+    /// Set on an incident's follow-up (the alert joined the incident that already paged):
+    /// the incident's id, provisional (negative) for one the same batch opened.
+    public var incident: Int64?
 
-    public init(issue: IssueKey, channel: String, alert: Alert, due: Date, digest: TimeInterval?) {
+    public init(issue: IssueKey, channel: String, alert: Alert, due: Date, digest: TimeInterval?, incident: Int64? = nil) {
         self.issue = issue
         self.channel = channel
         self.alert = alert
         self.due = due
         self.digest = digest
+        self.incident = incident
     }
 }
 
@@ -30,8 +34,8 @@ public enum BatchOutcome: Sendable, Equatable {
 
 /// Everything a batch changes, for the store to commit in one transaction: the
 /// events to insert, the issues to upsert (with their windows), the (issue, user)
-/// pairs first seen, the releases to merge, and the owed deliveries; with one outcome
-/// per event, in order.
+/// pairs first seen, the releases to merge, the owed deliveries and the incidents
+/// they opened or joined; with one outcome per event, in order.
 public struct BatchChange: Sendable {
     public var outcomes: [BatchOutcome] = []
     /// The events to store, in batch order, each with its issue.
@@ -45,9 +49,41 @@ public struct BatchChange: Sendable {
     public var releases: [ReleaseChange] = []
     /// In the order they were decided; the store gives them ascending ids.
     public var deliveries: [OwedDelivery] = []
+    /// Incidents the batch opened, joined or ended, as they end up, in the order first
+    /// touched; the ones it opened have provisional (negative) ids.
+    public var incidents: [Incident] = []
+    /// Pages that opened or joined an incident, in order.
+    public var incidentMembers: [IncidentMember] = []
 
     public init() {}
 
     /// Whether nothing is to be written (every event was a duplicate).
     public var isEmpty: Bool { events.isEmpty }
+}
+
+extension BatchChange {
+    /// ``incidents`` as a store writes them once it numbered the batch's issues: the
+    /// first page of each incident the batch opened names its issue's id.
+    public func incidentsNumbered(_ ids: [IssueKey: Int64]) -> [Incident] {
+        var firstIssue: [Int64: IssueKey] = [:]
+        for member in incidentMembers where !member.joined { firstIssue[member.incident] = member.issue }
+        return incidents.map { incident in
+            var incident = incident
+            if incident.firstPage.issueID == 0, let key = firstIssue[incident.id], let id = ids[key] {
+                incident.firstPage.issueID = id
+            }
+            return incident
+        }
+    }
+
+    /// ``incidentMembers`` with the stored ids of their issues and incidents
+    /// (`incidentIDs` maps the provisional ids of the incidents the batch opened).
+    public func membersNumbered(_ ids: [IssueKey: Int64], incidentIDs: [Int64: Int64]) -> [IncidentMember] {
+        incidentMembers.map { member in
+            var member = member
+            member.issueID = ids[member.issue] ?? member.issueID
+            member.incident = incidentIDs[member.incident] ?? member.incident
+            return member
+        }
+    }
 }

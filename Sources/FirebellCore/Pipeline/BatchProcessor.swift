@@ -18,16 +18,18 @@ public struct BatchProcessor: Sendable {
     public let limits: WindowLimits
     /// Which alerts say "N new issues since <release>" (`alerting.deploy_window`).
     public let deploy: DeployWindow
+    public let incidents: IncidentPolicy
 
     public init(config: FirebellConfig) {
         issues = IssueProcessor(config: config)
         limits = WindowLimits(config.severity)
+        incidents = IncidentPolicy(config.alerting)
         deploy = DeployWindow(config.alerting.deployWindow)
     }
 
     /// The keys whose stored state decides `items`.
     public func request(for items: [IngestItem]) -> SnapshotRequest {
-        var request = SnapshotRequest()
+        var request = SnapshotRequest(openIncidents: incidents.isOn)
         var events = Set<EventKey>()
         var issues = Set<IssueKey>()
         var users = Set<IssueUser>()
@@ -50,6 +52,7 @@ public struct BatchProcessor: Sendable {
         var change = BatchChange()
         var records = snapshot.issues
         var knownUsers = snapshot.knownUsers
+        var ledger = IncidentLedger(open: snapshot.incidents)
         // Each release as the store knew it with the batch's events so far merged in,
         // and what the batch adds to it.
         var releases = snapshot.releases
@@ -93,17 +96,22 @@ public struct BatchProcessor: Sendable {
                 }
             }
             if let alert {
+                let paging = decision.routes.filter { $0.digest == nil }.map(\.channel)
+                let followUp = ledger.decide(alert, issue: key, route: IncidentPolicy.route(for: paging), policy: incidents)
                 for route in decision.routes {
+                    let digestDue = route.digest.map { RollUp.digestDue(after: alert.createdAt, period: $0) }
                     change.deliveries.append(OwedDelivery(
                         issue: key, channel: route.channel, alert: alert,
-                        due: route.digest.map { RollUp.digestDue(after: alert.createdAt, period: $0) } ?? alert.createdAt,
-                        digest: route.digest))
+                        due: digestDue ?? followUp?.due ?? alert.createdAt, digest: route.digest,
+                        incident: route.digest == nil ? followUp?.incident : nil))
                 }
             }
             change.outcomes.append(.stored(issue: key, alert: alert?.kind, score: decision.score))
         }
         change.issues = order.compactMap { records[$0] }
         change.releases = releaseChanges.values.sorted { $0.key < $1.key }
+        change.incidents = ledger.changed
+        change.incidentMembers = ledger.members
         return change
     }
 
@@ -117,5 +125,46 @@ public struct BatchProcessor: Sendable {
             users[window] = windows.users(in: window, at: now, cap: limits.users)
         }
         return IssueStats(eventsInWindow: events, usersInWindow: users, userCount: userCount)
+    }
+}
+
+/// The batch's incidents as its pages open, join and end them (``IncidentPolicy``),
+/// and what changed, for the ``BatchChange``.
+private struct IncidentLedger {
+    /// By route: at most one incident per route is not ended.
+    var open: [String: Incident]
+    private(set) var members: [IncidentMember] = []
+    private var order: [Int64] = []
+    private var latest: [Int64: Incident] = [:]
+    private var nextID: Int64 = -1
+
+    init(open: [String: Incident]) {
+        self.open = open
+    }
+
+    var changed: [Incident] { order.compactMap { latest[$0] } }
+
+    /// Returns the incident and due time of the follow-up the alert's deliveries become, if it joined one.
+    mutating func decide(_ alert: Alert, issue: IssueKey, route: String, policy: IncidentPolicy) -> (incident: Int64, due: Date)? {
+        switch policy.decide(alert, route: route, open: open[route], newID: nextID, now: alert.createdAt) {
+        case .alone:
+            return nil
+        case .opens(let incident, let ended):
+            if let ended { note(ended) }
+            nextID -= 1
+            open[route] = incident
+            note(incident)
+            members.append(IncidentMember(incident: incident.id, issue: issue, kind: alert.kind, at: alert.createdAt, joined: false))
+            return nil
+        case .joins(let incident, let due):
+            open[route] = incident
+            note(incident)
+            members.append(IncidentMember(incident: incident.id, issue: issue, kind: alert.kind, at: alert.createdAt, joined: true))
+            return (incident.id, due)
+        }
+    }
+
+    private mutating func note(_ incident: Incident) {
+        if latest.updateValue(incident, forKey: incident.id) == nil { order.append(incident.id) }
     }
 }

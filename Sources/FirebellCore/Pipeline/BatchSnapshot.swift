@@ -11,12 +11,18 @@ public struct SnapshotRequest: Sendable, Equatable {
     public var users: [IssueUser]
     /// These releases as stored (for deploy context).
     public var releases: [ReleaseKey]
+    /// The incidents not yet recorded as ended (at most one per route), when incidents are on.
+    public var openIncidents: Bool
 
-    public init(events: [EventKey] = [], issues: [IssueKey] = [], users: [IssueUser] = [], releases: [ReleaseKey] = []) {
+    public init(
+        events: [EventKey] = [], issues: [IssueKey] = [], users: [IssueUser] = [], releases: [ReleaseKey] = [],
+        openIncidents: Bool = false
+    ) {
         self.events = events
         self.issues = issues
         self.users = users
         self.releases = releases
+        self.openIncidents = openIncidents
     }
 }
 
@@ -42,14 +48,17 @@ public struct BatchSnapshot: Sendable {
     public var knownUsers: Set<IssueUser>
     /// The requested releases the store has seen.
     public var releases: [ReleaseKey: ReleaseRecord]
+    /// Incidents not recorded as ended, by ``Incident/route`` (requested with `openIncidents`).
+    public var incidents: [String: Incident]
 
     public init(
         knownEvents: Set<EventKey> = [], issues: [IssueKey: IssueRecord] = [:], knownUsers: Set<IssueUser> = [],
-        releases: [ReleaseKey: ReleaseRecord] = [:]
+        releases: [ReleaseKey: ReleaseRecord] = [:], incidents: [String: Incident] = [:]
     ) {
         self.knownEvents = knownEvents
         self.issues = issues
         self.knownUsers = knownUsers
         self.releases = releases
+        self.incidents = incidents
     }
 }

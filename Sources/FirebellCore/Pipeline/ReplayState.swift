@@ -12,13 +12,22 @@ public struct ReplayState: Sendable {
     private var users: Set<IssueUser> = []
     public private(set) var releases: [ReleaseKey: ReleaseRecord] = [:]
     private var nextIssueID: Int64 = 1
+    public private(set) var incidents: [Int64: Incident] = [:]
+    private var incidentMembers: [Int64: [IncidentMember]] = [:]
+    private var nextIncidentID: Int64 = 1
 
     public init() {}
 
-    /// Decides `items` with `processor` and commits the change; returns it with the ids of its issues.
+    /// The ids the latest ``run(_:processor:)`` gave the incidents it opened, by their provisional ids.
+    public private(set) var openedIncidents: [Int64: Int64] = [:]
+
+    /// Decides `items` with `processor` and commits the change; returns it with the ids
+    /// of its issues (and keeps those of its new incidents in ``openedIncidents``).
     public mutating func run(_ items: [IngestItem], processor: BatchProcessor) -> (change: BatchChange, ids: [IssueKey: Int64]) {
         let change = processor.process(items, snapshot: snapshot(for: processor.request(for: items)))
-        return (change, commit(change))
+        let ids = commit(change)
+        openedIncidents = commitIncidents(change, ids: ids)
+        return (change, ids)
     }
 
     public func snapshot(for request: SnapshotRequest) -> BatchSnapshot {
@@ -26,7 +35,48 @@ public struct ReplayState: Sendable {
             knownEvents: Set(request.events.filter { events[$0] != nil }),
             issues: Dictionary(uniqueKeysWithValues: request.issues.compactMap { key in records[key].map { (key, $0) } }),
             knownUsers: Set(request.users.filter(users.contains)),
-            releases: Dictionary(uniqueKeysWithValues: request.releases.compactMap { key in releases[key].map { (key, $0) } }))
+            releases: Dictionary(uniqueKeysWithValues: request.releases.compactMap { key in releases[key].map { (key, $0) } }),
+            incidents: request.openIncidents
+                ? Dictionary(incidents.values.filter { $0.endedAt == nil }.map { ($0.route, $0) }, uniquingKeysWith: { $0.id > $1.id ? $0 : $1 })
+                : [:])
+    }
+
+    /// Writes the change's incidents in (new ones get the next ids); returns the ids
+    /// of the ones it opened, by their provisional ids.
+    private mutating func commitIncidents(_ change: BatchChange, ids: [IssueKey: Int64]) -> [Int64: Int64] {
+        var incidentIDs: [Int64: Int64] = [:]
+        for var incident in change.incidentsNumbered(ids) {
+            if incident.id < 0 {
+                incidentIDs[incident.id] = nextIncidentID
+                incident.id = nextIncidentID
+                nextIncidentID += 1
+            }
+            incidents[incident.id] = incident
+        }
+        for member in change.membersNumbered(ids, incidentIDs: incidentIDs) {
+            incidentMembers[member.incident, default: []].append(member)
+        }
+        return incidentIDs
+    }
+
+    /// Ends (as resolved) every incident not yet ended that holds issue `id` and whose
+    /// issues are now all resolved.
+    public mutating func endIncidents(resolving id: Int64, at now: Date) {
+        for (incidentID, members) in incidentMembers where members.contains(where: { $0.issueID == id }) {
+            guard incidents[incidentID]?.endedAt == nil,
+                  members.allSatisfy({ issue(id: $0.issueID)?.status == .resolved })
+            else { continue }
+            incidents[incidentID]?.endedAt = now
+            incidents[incidentID]?.endReason = .resolved
+        }
+    }
+
+    public func incidents(_ query: IncidentQuery) -> [Incident] {
+        Array(incidents.values.filter(query.matches).sorted { $0.id > $1.id }.prefix(query.limit))
+    }
+
+    public func incident(id: Int64) -> IncidentDetail? {
+        incidents[id].map { IncidentDetail(incident: $0, members: incidentMembers[id] ?? []) }
     }
 
     /// Writes the change in; new issues get the next ids.

@@ -20,23 +20,27 @@ enum DeliveryUnit: Sendable {
 }
 
 /// Decides, per channel, which claimed rows go alone, which together, and which wait —
-/// the `channel_rate` token bucket (burst N, refilled evenly over the period) and
-/// route digests. Nothing is dropped: rows that wait stay in the outbox.
+/// the `channel_rate` token bucket (burst N, refilled evenly over the period), route
+/// digests and incident follow-ups. Nothing is dropped: rows that wait stay in the outbox.
 ///
 /// Critical alerts never wait behind minor ones: they are planned first and may take
 /// every token, while minor alerts (and digests) leave `Rate.criticalReserve` tokens
 /// in the bucket. Rows held back earlier (`OutboxEntry.heldBack`) go out together in one
 /// roll-up as soon as their class has a token, with whatever of that class joined them.
+///
+/// An incident's due follow-ups on the channel are one update naming every issue in
+/// them (one message, one critical token), planned before anything else.
 enum DeliveryPlan {
     /// - Parameters:
     ///   - rows: claimed rows of one channel, oldest first.
     ///   - bucket: the channel's bucket, `nil` when `channel_rate` is not set.
     static func plan(_ rows: [OutboxEntry], bucket: inout TokenBucket?, rate: Rate?, now: Date) -> [DeliveryUnit] {
+        var units = followUps(rows.filter { $0.incidentID != nil && $0.digest == nil }, bucket: &bucket, now: now)
+        let rows = rows.filter { $0.incidentID == nil || $0.digest != nil }
         guard var limited = bucket, let rate else {
-            return digests(rows).map { .rollUp($0.rows, .digest($0.period)) } + rows.filter { $0.digest == nil }.map(DeliveryUnit.single)
+            return units + digests(rows).map { .rollUp($0.rows, .digest($0.period)) } + rows.filter { $0.digest == nil }.map(DeliveryUnit.single)
         }
         defer { bucket = limited }
-        var units: [DeliveryUnit] = []
         let immediate = rows.filter { $0.digest == nil }
         units += spend(immediate.filter { $0.alert.severity == .critical }, keeping: 0, bucket: &limited, rate: rate, now: now)
         units += spend(immediate.filter { $0.alert.severity != .critical }, keeping: rate.criticalReserve, bucket: &limited, rate: rate, now: now)
@@ -49,6 +53,22 @@ enum DeliveryPlan {
             }
         }
         return units
+    }
+
+    /// An incident's follow-ups, one update per incident. Critical: they may take the
+    /// bucket's last token (`Rate.criticalReserve` is kept for them too).
+    private static func followUps(_ rows: [OutboxEntry], bucket: inout TokenBucket?, now: Date) -> [DeliveryUnit] {
+        let incidents = Dictionary(grouping: rows, by: { $0.incidentID ?? 0 })
+        return incidents.keys.sorted().map { id in
+            let group = incidents[id]!
+            if var limited = bucket {
+                defer { bucket = limited }
+                guard limited.take(1, now: now) else {
+                    return .deferred(group, until: now.addingTimeInterval(limited.wait(for: 1, now: now)))
+                }
+            }
+            return .rollUp(group, .incident(RollUp.IncidentThread(incidentID: id)))
+        }
     }
 
     /// A route digest's rows of one period each (their summary), shortest period first.

@@ -52,21 +52,40 @@ struct OutboxAttempt: Sendable {
             thread = try? await store.threadReference(issueID: first.issueID, channel: first.channel)
             context.threadReference = thread
         }
+        var reason: RollUp.Reason?
+        if case .rollUp(_, .incident(var incident)) = unit {
+            // A follow-up answers the incident's first page: in its thread where the channel
+            // has threads. If the store cannot say, the update goes out on its own.
+            incident.firstPage = (try? await store.incident(id: incident.incidentID))?.incident.firstPage
+            if encoder.threads, let page = incident.firstPage {
+                context.threadReference = try? await store.threadReference(issueID: page.issueID, channel: first.channel)
+            }
+            reason = .incident(incident)
+        }
         /// One alert as the channel sends it, its `template` applied.
         func encoded(_ alert: Alert, _ context: DeliveryContext) throws -> ChannelMessage {
             let message = try encoder.encode(alert, context: context)
             guard let template else { return message }
             return encoder.applying(template: template.render(alert, baseURL: baseURL), to: message)
         }
+        /// Several alerts as the channel sends them, its `template` applied.
+        func encoded(_ rollUp: RollUp, _ context: DeliveryContext) throws -> ChannelMessage {
+            let message = try encoder.encode(rollUp, context: context)
+            guard let template else { return message }
+            return encoder.applying(template: template.render(rollUp, baseURL: baseURL), to: message)
+        }
+        // As things stand when it is sent (`RollUp.current`).
+        var rollUp: RollUp?
+        if case .rollUp(let rows, let planned) = unit {
+            rollUp = RollUp(alerts: rows.map(\.alert), reason: reason ?? planned).current(await currentIssues(of: rows))
+        }
         var message: ChannelMessage
         do {
             switch unit {
             case .single(let entry):
                 message = try encoded(entry.alert, context)
-            case .rollUp(let rows, let reason):
-                let rollUp = RollUp(alerts: rows.map(\.alert), reason: reason).current(await currentIssues(of: rows))
-                message = try encoder.encode(rollUp, context: context)
-                if let template { message = encoder.applying(template: template.render(rollUp, baseURL: baseURL), to: message) }
+            case .rollUp:
+                message = try encoded(rollUp!, context)
             case .deferred:
                 return Report(result: .delivered(status: 0), signal: .none)
             }
@@ -103,6 +122,14 @@ struct OutboxAttempt: Sendable {
                     thread = nil
                     context.threadReference = nil
                     if case .http(let again)? = try? encoded(entry.alert, context) {
+                        response = try await curl.perform(again)
+                        verdict = encoder.verdict(on: response)
+                    }
+                }
+                if verdict != .accepted, let rollUp, rollUp.incident != nil, context.threadReference != nil, encoder.threadGone(response) {
+                    // The incident's first page was deleted: its update goes out as a message of its own.
+                    context.threadReference = nil
+                    if case .http(let again)? = try? encoded(rollUp, context) {
                         response = try await curl.perform(again)
                         verdict = encoder.verdict(on: response)
                     }

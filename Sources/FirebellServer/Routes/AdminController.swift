@@ -4,7 +4,8 @@ import FirebellStore
 import Foundation
 import Hummingbird
 
-/// The admin API: list, show, resolve, mute and unmute issues (bearer `server.admin_token`).
+/// The admin API: list, show, resolve, mute and unmute issues; list and show incidents
+/// (bearer `server.admin_token`).
 struct AdminController: Sendable {
     let firebell: Firebell
 
@@ -35,9 +36,10 @@ struct AdminController: Sendable {
         for action in ["resolve", "mute", "unmute"] {
             MethodGuard.allow(["POST"], on: RouterPath("/v1/issues/:id/\(action)"), router: router)
         }
+        registerIncidents(on: router)
     }
 
-    private func authorize(_ request: Request) throws {
+    func authorize(_ request: Request) throws {
         guard let token = firebell.config.server.adminToken, !token.isEmpty else {
             throw ClientError(.unauthorized, "the admin API is off: set server.admin_token (e.g. FIREBELL_ADMIN_TOKEN) to use it")
         }

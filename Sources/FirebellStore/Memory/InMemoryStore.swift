@@ -23,10 +23,11 @@ public actor InMemoryStore: Store {
 
     public func ingest(_ items: [IngestItem], processor: BatchProcessor, claim: OutboxClaim?) async throws -> IngestResult {
         let (change, ids) = state.run(items, processor: processor)
+        let incidentIDs = state.openedIncidents
         history += change.events.map { Backtest.StoredEvent(projectID: $0.item.projectID, event: $0.item.event, receivedAt: $0.item.receivedAt) }
         var claimedRows: [OutboxEntry] = []
         let waiting = Set(outbox.values.filter { $0.status == .pending && $0.isOrdered }.map(\.pair))
-        for row in OutboxEntry.rows(for: change.deliveries, ids: ids, claim: claim, waiting: waiting) {
+        for row in OutboxEntry.rows(for: change.deliveries, ids: ids, claim: claim, waiting: waiting, incidentIDs: incidentIDs) {
             let entry = insert(row)
             if entry.attempts == 1 {
                 claimed.insert(entry.id)
@@ -78,12 +79,21 @@ public actor InMemoryStore: Store {
         guard let current = try await issue(id: issueID) else { return nil }
         guard current.status != .resolved else { return current }
         let issue = update(issueID) { $0.resolve(at: now, by: who) }!
+        state.endIncidents(resolving: issueID, at: now)
         let alerted = Set(outbox.values.filter { $0.issueID == issueID }.map(\.channel)).sorted()
         let alert = Alert(kind: .resolved, issue: issue, projectName: projectName(issue.projectID), eventsSinceLastAlert: 0, at: now)
         for channel in notify(alerted) {
             insert(OutboxEntry(owed: OwedDelivery(issue: issue.key, channel: channel, alert: alert, due: now, digest: nil), issueID: issueID, claim: nil))
         }
         return issue
+    }
+
+    public func incidents(_ query: IncidentQuery) async throws -> [Incident] {
+        state.incidents(query)
+    }
+
+    public func incident(id: Int64) async throws -> IncidentDetail? {
+        state.incident(id: id)
     }
 
     public func threadReference(issueID: Int64, channel: String) async throws -> String? {

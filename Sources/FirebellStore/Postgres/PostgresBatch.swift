@@ -28,6 +28,8 @@ struct PostgresBatch {
     /// Who claims the rows a batch writes claimed (`outbox.claimed_by`).
     let node: String
     let logger: Logger
+    /// Read the open incidents `FOR UPDATE` (a batch run again after it lost a race).
+    var lockIncidents = false
 
     // MARK: Loading
 
@@ -38,6 +40,9 @@ struct PostgresBatch {
         snapshot.knownEvents = try await knownEvents(request.events)
         snapshot.knownUsers = try await knownUsers(request.users, ids: snapshot.issues.mapValues(\.issue.id))
         snapshot.releases = try await releases(request.releases)
+        if request.openIncidents {
+            snapshot.incidents = try await PostgresIncidents.loadOpen(locking: lockIncidents, on: connection, logger: logger)
+        }
         return snapshot
     }
 
@@ -117,9 +122,9 @@ struct PostgresBatch {
 
     // MARK: Committing
 
-    /// Writes the change; `locked` is the snapshot's issues (the ones that existed).
-    /// Returns every issue's id and the outbox rows written claimed.
-    func commit(_ change: BatchChange, locked: [IssueKey: IssueRecord], claim: OutboxClaim?) async throws
+    /// Writes the change; `locked` is the snapshot's issues (the ones that existed),
+    /// `incidents` the incidents it read. Returns every issue's id and the outbox rows written claimed.
+    func commit(_ change: BatchChange, locked: [IssueKey: IssueRecord], incidents: [String: Incident] = [:], claim: OutboxClaim?) async throws
         -> (ids: [IssueKey: Int64], claimed: [OutboxEntry])
     {
         var ids = locked.mapValues(\.issue.id)
@@ -130,7 +135,8 @@ struct PostgresBatch {
         for (key, id) in try await insertIssues(new) { ids[key] = id }
         try await writeEvents(change.events, ids: ids)
         try await writeUsers(change.users, ids: ids)
-        let claimed = try await writeOutbox(change.deliveries, ids: ids, claim: claim)
+        let incidentIDs = try await PostgresIncidents.write(change, ids: ids, loaded: incidents, on: connection, logger: logger)
+        let claimed = try await writeOutbox(change.deliveries, ids: ids, incidentIDs: incidentIDs, claim: claim)
         try await mergeReleases(change.releases)
         return (ids, claimed)
     }
@@ -212,13 +218,15 @@ struct PostgresBatch {
     }
 
     /// Returns the rows written claimed: with `claim`, every row due at once.
-    private func writeOutbox(_ deliveries: [OwedDelivery], ids: [IssueKey: Int64], claim: OutboxClaim?) async throws -> [OutboxEntry] {
+    private func writeOutbox(
+        _ deliveries: [OwedDelivery], ids: [IssueKey: Int64], incidentIDs: [Int64: Int64], claim: OutboxClaim?
+    ) async throws -> [OutboxEntry] {
         guard !deliveries.isEmpty else { return [] }
         // The batch holds its issues' rows locked: an earlier row of theirs committed by
         // anyone (a resolve) is visible here, and none can be added meanwhile.
         let waiting = claim == nil ? [] : try await PostgresOutbox.waitingPairs(
             Array(Set(deliveries.compactMap { ids[$0.issue] })), on: connection, logger: logger)
-        let rows = OutboxEntry.rows(for: deliveries, ids: ids, claim: claim, waiting: waiting)
+        let rows = OutboxEntry.rows(for: deliveries, ids: ids, claim: claim, waiting: waiting, incidentIDs: incidentIDs)
         var payloads: [String] = []
         var payload: (alert: Alert, text: String)?
         for row in rows {

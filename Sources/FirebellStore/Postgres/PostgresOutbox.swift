@@ -13,7 +13,7 @@ enum PostgresOutbox {
     /// The columns `decode` reads, in its order.
     static let columns = """
         id, issue_id, channel, status, attempts, next_attempt_at, created_at, finished_at, last_status, last_error, digest, alert,
-        held_back
+        held_back, incident_id
         """
 
     /// `columns` of `outbox` where another table joins in.
@@ -25,12 +25,13 @@ enum PostgresOutbox {
         guard !rows.isEmpty else { return [] }
         let inserted = try await connection.query(
             """
-            INSERT INTO outbox (issue_id, channel, next_attempt_at, created_at, digest, alert, status, attempts, claimed_by)
-            SELECT i, c, n, cr, NULLIF(d, 'NaN'), a, 'pending', att, CASE WHEN att = 1 THEN \(node) END
+            INSERT INTO outbox (issue_id, channel, next_attempt_at, created_at, digest, alert, status, attempts, claimed_by, incident_id)
+            SELECT i, c, n, cr, NULLIF(d, 'NaN'), a, 'pending', att, CASE WHEN att = 1 THEN \(node) END, NULLIF(inc, 0)
             FROM unnest(\(rows.map(\.issueID))::int8[], \(rows.map(\.channel))::text[],
                 \(rows.map(\.nextAttemptAt.timeIntervalSince1970))::float8[], \(rows.map(\.createdAt.timeIntervalSince1970))::float8[],
-                \(rows.map { $0.digest ?? .nan })::float8[], \(payloads)::text[], \(rows.map { Int64($0.attempts) })::int8[])
-                WITH ORDINALITY AS v(i, c, n, cr, d, a, att, ord)
+                \(rows.map { $0.digest ?? .nan })::float8[], \(payloads)::text[], \(rows.map { Int64($0.attempts) })::int8[],
+                \(rows.map { $0.incidentID ?? 0 })::int8[])
+                WITH ORDINALITY AS v(i, c, n, cr, d, a, att, inc, ord)
             ORDER BY ord
             RETURNING id
             """, logger: logger)
@@ -138,14 +139,14 @@ enum PostgresOutbox {
     static func decode(_ rows: [PostgresRow]) throws -> [OutboxEntry] {
         var entries: [OutboxEntry] = []
         for row in rows {
-            let (id, issueID, channel, status, attempts, next, created, finished, lastStatus, lastError, digest, alert, heldBack) = try row.decode(
-                (Int64, Int64, String, String, Int32, Double, Double, Double?, Int32?, String?, Double?, String, Bool).self)
+            let (id, issueID, channel, status, attempts, next, created, finished, lastStatus, lastError, digest, alert, heldBack, incident) =
+                try row.decode((Int64, Int64, String, String, Int32, Double, Double, Double?, Int32?, String?, Double?, String, Bool, Int64?).self)
             entries.append(OutboxEntry(
                 id: id, issueID: issueID, channel: channel, alert: try Alert(jsonText: alert),
                 status: DeliveryStatus(rawValue: status) ?? .pending, attempts: Int(attempts),
                 nextAttemptAt: Date(timeIntervalSince1970: next), createdAt: Date(timeIntervalSince1970: created),
                 finishedAt: finished.map(Date.init(timeIntervalSince1970:)), lastError: lastError, lastStatus: lastStatus.map(Int.init),
-                digest: digest, heldBack: heldBack))
+                digest: digest, heldBack: heldBack, incidentID: incident))
         }
         return entries
     }

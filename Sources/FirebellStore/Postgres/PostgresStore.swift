@@ -2,6 +2,7 @@ import FirebellCore
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The multi-node store: several Firebell nodes share one PostgreSQL database.
 ///
@@ -95,13 +96,20 @@ public final class PostgresStore: Store {
     public func ingest(_ items: [IngestItem], processor: BatchProcessor, claim: OutboxClaim?) async throws -> IngestResult {
         guard !items.isEmpty else { return IngestResult(outcomes: []) }
         let request = processor.request(for: items)
+        let tries = Mutex(0)
         return try await PostgresRetry.run(logger: logger) {
-            try await transaction { [self] connection in
-                let batch = PostgresBatch(connection: connection, node: node, logger: logger)
+            // A batch that lost a race runs again with the incidents locked (`PostgresIncidents`),
+            // so a cascade of pages on several nodes cannot keep one batch retrying.
+            let lockIncidents = tries.withLock { count in
+                count += 1
+                return count > 1
+            }
+            return try await transaction { [self] connection in
+                let batch = PostgresBatch(connection: connection, node: node, logger: logger, lockIncidents: lockIncidents)
                 let snapshot = try await batch.load(request)
                 let change = processor.process(items, snapshot: snapshot)
                 guard !change.isEmpty else { return IngestResult(change, ids: [:], claimed: []) }
-                let (ids, claimed) = try await batch.commit(change, locked: snapshot.issues, claim: claim)
+                let (ids, claimed) = try await batch.commit(change, locked: snapshot.issues, incidents: snapshot.incidents, claim: claim)
                 return IngestResult(change, ids: ids, claimed: claimed)
             }
         }
@@ -173,6 +181,7 @@ public final class PostgresStore: Store {
                 guard try await Self.alertedChannels(issueID, on: connection, logger: logger) == plan.alerted else { return .stale }
                 issue.resolve(at: now, by: plan.by)
                 try await Self.write(issue, on: connection, logger: logger)
+                try await PostgresIncidents.endResolved(issueID, at: now, on: connection, logger: logger)
                 let alert = Alert(kind: .resolved, issue: issue, projectName: plan.projectName, eventsSinceLastAlert: 0, at: now)
                 let rows = plan.notify.map { channel in
                     OutboxEntry(owed: OwedDelivery(issue: issue.key, channel: channel, alert: alert, due: now, digest: nil), issueID: issueID, claim: nil)
@@ -198,6 +207,16 @@ public final class PostgresStore: Store {
             channels.append(channel)
         }
         return channels
+    }
+
+    // MARK: Incidents
+
+    public func incidents(_ query: IncidentQuery) async throws -> [Incident] {
+        try await withConnection { [self] connection in try await PostgresIncidents.list(query, on: connection, logger: logger) }
+    }
+
+    public func incident(id: Int64) async throws -> IncidentDetail? {
+        try await withConnection { [self] connection in try await PostgresIncidents.detail(id, on: connection, logger: logger) }
     }
 
     public func mute(issueID: Int64, _ mute: Mute, at now: Date) async throws -> Issue? {

@@ -28,6 +28,11 @@ struct SQLiteBatch {
         snapshot.issues = try await issues(request.issues)
         snapshot.knownUsers = try await knownUsers(request.users, ids: snapshot.issues.mapValues(\.issue.id))
         snapshot.releases = try await releases(request.releases)
+        if request.openIncidents {
+            // At most one per route (`incidents_open_route`): a handful of rows.
+            let rows = try await connection.query("SELECT * FROM incidents WHERE ended_at IS NULL")
+            for incident in try rows.map(SQLiteStore.decodeIncident) { snapshot.incidents[incident.route] = incident }
+        }
         return snapshot
     }
 
@@ -132,8 +137,56 @@ struct SQLiteBatch {
         try await writeEvents(change.events, ids: ids)
         try await writeUsers(change.users, ids: ids)
         try await mergeReleases(change.releases)
-        let claimed = try await writeOutbox(change.deliveries, ids: ids, claim: claim)
+        let incidentIDs = try await writeIncidents(change, ids: ids)
+        let claimed = try await writeOutbox(change.deliveries, ids: ids, incidentIDs: incidentIDs, claim: claim)
         return (ids, claimed)
+    }
+
+    /// Updates the incidents the batch joined or ended, then inserts the ones it opened
+    /// (in that order: an ended incident frees its route for the new one); then their
+    /// issues. Returns the ids of the opened ones by their provisional ids.
+    private func writeIncidents(_ change: BatchChange, ids: [IssueKey: Int64]) async throws -> [Int64: Int64] {
+        guard !change.incidents.isEmpty else { return [:] }
+        var incidentIDs: [Int64: Int64] = [:]
+        let incidents = change.incidentsNumbered(ids)
+        for incident in incidents where incident.id > 0 {
+            _ = try await connection.query(
+                "UPDATE incidents SET last_joined_at = ?, last_update_due = ?, issue_count = ?, ended_at = ?, end_reason = ? WHERE id = ?",
+                Self.changing(incident) + [.integer(Int(incident.id))])
+        }
+        for incident in incidents where incident.id < 0 {
+            let rows = try await connection.query(
+                """
+                INSERT INTO incidents (last_joined_at, last_update_due, issue_count, ended_at, end_reason, route, opened_at, first_issue_id, first_page)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                """,
+                Self.changing(incident) + [
+                    .text(incident.route), .float(incident.openedAt.timeIntervalSince1970), .integer(Int(incident.firstPage.issueID)),
+                    .text(try incident.firstPage.jsonText()),
+                ])
+            guard let id = rows.first?.column("id")?.integer else { throw StoreError("incident insert returned no id") }
+            incidentIDs[incident.id] = Int64(id)
+        }
+        for part in change.membersNumbered(ids, incidentIDs: incidentIDs).chunked(Self.chunk / 5) {
+            _ = try await connection.query(
+                "INSERT INTO incident_issues (incident_id, issue_id, kind, joined_at, joined) VALUES \(tuples(part.count, 5))",
+                part.flatMap { member -> [SQLiteData] in
+                    [
+                        .integer(Int(member.incident)), .integer(Int(member.issueID)), .text(member.kind.rawValue),
+                        .float(member.at.timeIntervalSince1970), .integer(member.joined ? 1 : 0),
+                    ]
+                })
+        }
+        return incidentIDs
+    }
+
+    /// The columns a join or an end changes, in the order the statements above bind them.
+    private static func changing(_ incident: Incident) -> [SQLiteData] {
+        [
+            .float(incident.lastJoinedAt.timeIntervalSince1970), incident.lastUpdateDue.map { .float($0.timeIntervalSince1970) } ?? .null,
+            .integer(incident.issueCount), incident.endedAt.map { .float($0.timeIntervalSince1970) } ?? .null,
+            incident.endReason.map { .text($0.rawValue) } ?? .null,
+        ]
     }
 
     /// Inserts new issues and updates changed ones in one upsert per chunk; returns every issue's id.
@@ -211,9 +264,11 @@ struct SQLiteBatch {
     }
 
     /// Returns the rows written claimed: with `claim`, every row due at once.
-    private func writeOutbox(_ deliveries: [OwedDelivery], ids: [IssueKey: Int64], claim: OutboxClaim?) async throws -> [OutboxEntry] {
+    private func writeOutbox(
+        _ deliveries: [OwedDelivery], ids: [IssueKey: Int64], incidentIDs: [Int64: Int64], claim: OutboxClaim?
+    ) async throws -> [OutboxEntry] {
         let waiting = claim == nil ? [] : try await waitingPairs(Set(deliveries.compactMap { ids[$0.issue] }))
-        let rows = OutboxEntry.rows(for: deliveries, ids: ids, claim: claim, waiting: waiting)
+        let rows = OutboxEntry.rows(for: deliveries, ids: ids, claim: claim, waiting: waiting, incidentIDs: incidentIDs)
         var payloads: [String] = []
         var payload: (alert: Alert, text: String)?
         for row in rows {
@@ -223,20 +278,21 @@ struct SQLiteBatch {
         }
         var claimed: [OutboxEntry] = []
         var offset = 0
-        for part in rows.chunked(Self.chunk / 7) {
+        for part in rows.chunked(Self.chunk / 8) {
             var binds: [SQLiteData] = []
             for (index, row) in part.enumerated() {
                 binds += [
                     .integer(Int(row.issueID)), .text(row.channel), .float(row.nextAttemptAt.timeIntervalSince1970),
                     .float(row.createdAt.timeIntervalSince1970), row.digest.map { .float($0) } ?? .null,
-                    .text(payloads[offset + index]), .integer(row.attempts),
+                    .text(payloads[offset + index]), .integer(row.attempts), row.incidentID.map { .integer(Int($0)) } ?? .null,
                 ]
             }
             offset += part.count
             let inserted = try await connection.query(
                 """
-                INSERT INTO outbox (issue_id, channel, next_attempt_at, created_at, digest, alert, status, attempts, claimed)
-                SELECT column1, column2, column3, column4, column5, column6, 'pending', column7, column7 FROM (VALUES \(tuples(part.count, 7)))
+                INSERT INTO outbox (issue_id, channel, next_attempt_at, created_at, digest, alert, status, attempts, claimed, incident_id)
+                SELECT column1, column2, column3, column4, column5, column6, 'pending', column7, column7, column8
+                FROM (VALUES \(tuples(part.count, 8)))
                 RETURNING id
                 """, binds)
             // One statement, one writer: the rows get ascending ids in the order of VALUES.

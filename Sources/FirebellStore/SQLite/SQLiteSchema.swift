@@ -120,5 +120,37 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """,
         ],
+        [
+            // Critical pages on one route that came together (`Incident`): at most one
+            // not ended per route, so two writers opening one at once cannot both win.
+            """
+            CREATE TABLE incidents (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                route TEXT NOT NULL,
+                opened_at REAL NOT NULL,
+                last_joined_at REAL NOT NULL,
+                last_update_due REAL,
+                issue_count INTEGER NOT NULL,
+                ended_at REAL,
+                end_reason TEXT,
+                first_issue_id INTEGER NOT NULL,
+                first_page TEXT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX incidents_open_route ON incidents (route) WHERE ended_at IS NULL",
+            """
+            CREATE TABLE incident_issues (
+                incident_id INTEGER NOT NULL,
+                issue_id INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                joined_at REAL NOT NULL,
+                joined INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX incident_issues_incident ON incident_issues (incident_id)",
+            "CREATE INDEX incident_issues_issue ON incident_issues (issue_id)",
+            // Set on an incident's follow-ups: the deliverer sends them together.
+            "ALTER TABLE outbox ADD COLUMN incident_id INTEGER",
+        ],
     ]
 }

@@ -228,6 +228,7 @@ public final class SQLiteStore: Store {
                 guard issue.status != .resolved else { return issue }
                 issue.resolve(at: now, by: who)
                 try await self.writeIssue(issue)
+                _ = try await self.connection.query(Self.endResolvedIncidents, [.float(now.timeIntervalSince1970), .integer(Int(issueID))])
                 let alerted = try await self.connection.query(
                     "SELECT DISTINCT channel FROM outbox WHERE issue_id = ? ORDER BY channel", [.integer(Int(issueID))]
                 ).compactMap { $0.column("channel")?.string }
@@ -243,6 +244,55 @@ public final class SQLiteStore: Store {
                 return issue
             }
         }
+    }
+
+    /// Ends the incidents holding the issue just resolved whose issues are now all resolved.
+    /// Binds: now, the issue's id.
+    static let endResolvedIncidents = """
+        UPDATE incidents SET ended_at = ?1, end_reason = 'resolved'
+        WHERE ended_at IS NULL AND id IN (SELECT incident_id FROM incident_issues WHERE issue_id = ?2)
+          AND NOT EXISTS (SELECT 1 FROM incident_issues AS m JOIN issues AS i ON i.id = m.issue_id
+                          WHERE m.incident_id = incidents.id AND i.status <> 'resolved')
+        """
+
+    // MARK: Incidents
+
+    public func incidents(_ query: IncidentQuery) async throws -> [Incident] {
+        var sql = "SELECT * FROM incidents"
+        var binds: [SQLiteData] = []
+        switch query.status {
+        case nil: break
+        case .open?: sql += " WHERE ended_at IS NULL AND last_joined_at > ?"
+        case .ended?: sql += " WHERE ended_at IS NOT NULL OR last_joined_at <= ?"
+        }
+        if query.status != nil { binds.append(.float(query.quietBefore.timeIntervalSince1970)) }
+        sql += " ORDER BY id DESC LIMIT ?"
+        binds.append(.integer(query.limit))
+        let (statement, values) = (sql, binds)
+        return try await access.run { try await self.connection.query(statement, values) }.map(Self.decodeIncident)
+    }
+
+    public func incident(id: Int64) async throws -> IncidentDetail? {
+        let (incidents, members) = try await access.run {
+            let incidents = try await self.connection.query("SELECT * FROM incidents WHERE id = ?", [.integer(Int(id))])
+            let members = try await self.connection.query(
+                """
+                SELECT m.incident_id, m.issue_id, m.kind, m.joined_at, m.joined, i.project_id, i.fingerprint
+                FROM incident_issues AS m LEFT JOIN issues AS i ON i.id = m.issue_id
+                WHERE m.incident_id = ? ORDER BY m.rowid
+                """, [.integer(Int(id))])
+            return (incidents, members)
+        }
+        guard let row = incidents.first else { return nil }
+        return IncidentDetail(incident: try Self.decodeIncident(row), members: members.map { row in
+            IncidentMember(
+                incident: Int64(row.column("incident_id")?.integer ?? 0),
+                issue: IssueKey(projectID: row.column("project_id")?.integer ?? 0, fingerprint: row.column("fingerprint")?.string ?? ""),
+                issueID: Int64(row.column("issue_id")?.integer ?? 0),
+                kind: row.column("kind")?.string.flatMap(AlertKind.init(rawValue:)) ?? .new,
+                at: Date(timeIntervalSince1970: row.column("joined_at")?.double ?? 0),
+                joined: row.column("joined")?.integer == 1)
+        })
     }
 
     public func threadReference(issueID: Int64, channel: String) async throws -> String? {
@@ -694,6 +744,22 @@ public final class SQLiteStore: Store {
         return issue
     }
 
+    static func decodeIncident(_ row: SQLiteRow) throws -> Incident {
+        guard let id = row.column("id")?.integer, let page = row.column("first_page")?.string else {
+            throw StoreError("incident row without id or first page")
+        }
+        var firstPage = try Alert(jsonText: page)
+        firstPage.issueID = Int64(row.column("first_issue_id")?.integer ?? Int(firstPage.issueID))
+        return Incident(
+            id: Int64(id), route: row.column("route")?.string ?? "",
+            openedAt: Date(timeIntervalSince1970: row.column("opened_at")?.double ?? 0), firstPage: firstPage,
+            lastJoinedAt: Date(timeIntervalSince1970: row.column("last_joined_at")?.double ?? 0),
+            lastUpdateDue: row.column("last_update_due")?.double.map(Date.init(timeIntervalSince1970:)),
+            issueCount: row.column("issue_count")?.integer ?? 1,
+            endedAt: row.column("ended_at")?.double.map(Date.init(timeIntervalSince1970:)),
+            endReason: row.column("end_reason")?.string.flatMap(Incident.EndReason.init(rawValue:)))
+    }
+
     private static func decodeOutbox(_ row: SQLiteRow) throws -> OutboxEntry {
         guard let id = row.column("id")?.integer, let alertJSON = row.column("alert")?.string else {
             throw StoreError("outbox row without id or alert")
@@ -711,7 +777,8 @@ public final class SQLiteStore: Store {
             lastError: row.column("last_error")?.string,
             lastStatus: row.column("last_status")?.integer,
             digest: row.column("digest")?.double,
-            heldBack: (row.column("held_back")?.integer ?? 0) != 0)
+            heldBack: (row.column("held_back")?.integer ?? 0) != 0,
+            incidentID: row.column("incident_id")?.integer.map(Int64.init))
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// Decodes `alerting:`.
 enum AlertingSection {
-    static let keys = ["repeat_after", "channel_rate", "flapping", "deploy_window"]
+    static let keys = ["repeat_after", "channel_rate", "flapping", "incident_window", "incident_update", "deploy_window"]
 
     static func decode(_ value: ConfigValue?) -> AlertingConfig {
         var alerting = AlertingConfig()
@@ -22,6 +22,13 @@ enum AlertingSection {
             if let window = flapping["window"]?.positiveDuration() {
                 alerting.flapping.window = window
             }
+        }
+        // 0s is allowed: every critical alert pages alone.
+        if let window = map["incident_window"]?.duration() {
+            alerting.incidentWindow = window
+        }
+        if let update = map["incident_update"]?.positiveDuration() {
+            alerting.incidentUpdate = update
         }
         // 0s is allowed: it turns deploy context off.
         if let deployWindow = map["deploy_window"]?.duration() {

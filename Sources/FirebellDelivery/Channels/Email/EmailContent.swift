@@ -24,7 +24,8 @@ struct EmailContent: Sendable, Equatable {
     /// Lines separated by `\n` (the MIME encoder writes CRLF).
     var text: String
     var html: String
-    /// The issue this message is about, for `X-Firebell-Issue` and threading; `nil` for roll-ups.
+    /// The issue this message is about, for `X-Firebell-Issue` and threading; `nil` for
+    /// roll-ups, except an incident's follow-up (the issue of the incident's first page).
     var thread: EmailThread?
     /// When the alert (a roll-up's first alert) was decided: part of the
     /// message's own Message-ID, so ids stay unique even if a reset store
@@ -79,7 +80,8 @@ struct EmailContent: Sendable, Equatable {
     init(_ rollUp: RollUp, baseURL: String) {
         let headline = Self.line(rollUp.headline)
         subject = Truncation.cut(headline, to: Self.subjectLimit)
-        thread = nil
+        // An incident's follow-up answers its first page (`In-Reply-To`); other roll-ups stand alone.
+        thread = rollUp.incident?.firstPage.map { EmailThread(issueID: $0.issueID, firstSeen: $0.firstSeen, isFirst: false) }
         decidedAt = rollUp.alerts.first?.createdAt
         let lines = rollUp.lines(baseURL: baseURL).map(Self.line)
         text = ([headline, ""] + lines).joined(separator: "\n") + "\n"

@@ -8,7 +8,8 @@ import Foundation
 /// Follow-ups stay together without any stored state: every alert of an issue carries
 /// `thread.threadKey = "firebell-issue-<id>"` and the URL asks for
 /// `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`, so the first alert starts
-/// the thread and repeats, escalations and the resolve reply in it. Roll-ups go top-level.
+/// the thread and repeats, escalations and the resolve reply in it. Roll-ups go top-level,
+/// except an incident's follow-up, which replies in the thread of the incident's first page.
 ///
 /// Untrusted text is inert. Chat markup has no escape character, so each markup character
 /// in event text gets a zero-width space that breaks the sequence while showing the same:
@@ -75,7 +76,12 @@ public struct GoogleChatChannel: ChannelEncoder {
             guard let link = entry.link else { return Self.escape(entry.text) }
             return "• " + fit(oneLine(entry.text), share - link.utf16.count - 12, Self.escape) + " <\(link)|open>"
         }
-        return try post(url, GoogleChatPayload(text: headline + "\n" + fitLines(lines, limit: room), thread: nil))
+        let text = headline + "\n" + fitLines(lines, limit: room)
+        if let page = rollUp.incident?.firstPage {
+            // An incident's follow-up replies in the thread of its first page's issue.
+            return try post(Self.threadedURL(url), GoogleChatPayload(text: text, thread: .init(threadKey: Self.threadKey(page.issueID))))
+        }
+        return try post(url, GoogleChatPayload(text: text, thread: nil))
     }
 
     /// A `template` replaces the `text` (cut to the text limit); the `thread` and the reply

@@ -80,7 +80,8 @@ public struct PagerDutyChannel: ChannelEncoder {
 
     /// A roll-up is one trigger of its own (the Events API takes one event per request):
     /// keyed by its first issue, with every line in the details. It does not touch the
-    /// issues' own incidents.
+    /// issues' own incidents. An incident's update is keyed by the first page's issue
+    /// instead: it lands on the PagerDuty incident that page opened, which pages nobody again.
     public func encode(_ rollUp: RollUp, context: DeliveryContext) throws -> ChannelMessage {
         let scopes = rollUp.alerts.map { AlertText($0, baseURL: context.baseURL).scope }
         var distinct: [String] = []
@@ -95,8 +96,9 @@ public struct PagerDutyChannel: ChannelEncoder {
             component: nil, group: nil, class: "rollup",
             customDetails: ["alerts": .list(rollUp.lines(baseURL: context.baseURL).map(Self.detail))])
         let firstID = rollUp.alerts.first?.issueID ?? 0
+        let key = rollUp.incident?.firstPage.map { Self.dedupKey(issueID: $0.issueID) } ?? "firebell-rollup-\(firstID)"
         return try post(PagerDutyEvent(
-            routingKey: routingKey, eventAction: "trigger", dedupKey: "firebell-rollup-\(firstID)", payload: payload,
+            routingKey: routingKey, eventAction: "trigger", dedupKey: key, payload: payload,
             client: "Firebell"))
     }
 

@@ -12,7 +12,8 @@ import Foundation
 ///   on-call engineer should do; repeats stay inside the thread, so an ongoing issue
 ///   does not keep re-filling the channel.
 /// * The resolve edits the first message in place (`chat.update`) and posts nothing else.
-/// * Roll-ups are top-level messages (they name several issues, so they belong to no thread).
+/// * Roll-ups are top-level messages (they name several issues, so they belong to no thread),
+///   except an incident's follow-up: a quiet reply in the thread of the incident's first page.
 ///
 /// The content and escaping are the incoming webhook's (`SlackContent`): `& < >` only.
 /// Slack's Web API answers HTTP 200 with `{"ok": false, "error": …}` when it refuses,
@@ -53,7 +54,12 @@ public struct SlackAPIChannel: ChannelEncoder {
     }
 
     public func encode(_ rollUp: RollUp, context: DeliveryContext) throws -> ChannelMessage {
-        try call("chat.postMessage", SlackAPIPayload(channel: channel, content: SlackContent(rollUp, baseURL: context.baseURL)))
+        let content = SlackContent(rollUp, baseURL: context.baseURL)
+        if rollUp.incident != nil, let root = context.threadReference.map(SlackThread.init(reference:)) {
+            // The on-call engineer was paged already: the issues that joined go quietly into its thread.
+            return try call("chat.postMessage", SlackAPIPayload(channel: root.channel ?? channel, content: content, threadTS: root.ts, broadcast: false))
+        }
+        return try call("chat.postMessage", SlackAPIPayload(channel: channel, content: content))
     }
 
     /// `ok: true` is accepted whatever else is said; `ratelimited` and Slack's own

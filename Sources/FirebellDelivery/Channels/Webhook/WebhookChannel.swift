@@ -36,6 +36,7 @@ public struct WebhookChannel: ChannelEncoder {
                     switch rollUp.reason {
                     case .channelRate: "channel_rate"
                     case .digest: "digest"
+                    case .incident: "incident"
                     }
                 }(),
                 alerts: rollUp.alerts.map { alert in
