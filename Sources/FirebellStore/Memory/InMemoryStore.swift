@@ -138,10 +138,10 @@ public actor InMemoryStore: Store {
         let inTurn = { (entry: OutboxEntry) in entry.digest != nil || (first[entry.pair].map { $0 >= entry.id } ?? true) }
         let ready = outbox.values.filter { $0.status == .pending && $0.nextAttemptAt <= now && inTurn($0) }
             .sorted(by: { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) })
-        // A channel with room has all its due digest and held-back rows taken, beyond room and
-        // limit (one summary, one roll-up).
+        // A channel with room has all its due digest, held-back and follow-up rows taken, beyond room and
+        // limit (one summary, one roll-up, one incident update).
         let digests = room.map { room in
-            ready.filter { ($0.digest != nil || $0.heldBack) && room.perChannel[$0.channel, default: 0] > 0 }
+            ready.filter { ($0.digest != nil || $0.heldBack || $0.incidentID != nil) && room.perChannel[$0.channel, default: 0] > 0 }
         } ?? []
         for entry in ready where due.count < limit && !digests.contains(entry) {
             if let room {

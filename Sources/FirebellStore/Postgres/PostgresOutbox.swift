@@ -44,10 +44,11 @@ enum PostgresOutbox {
 
     /// Claims due rows for `node`: up to each named channel's room, and `others` rows of
     /// the channels `room` does not name (nil: any channel, up to `limit`); earliest due
-    /// first. A named channel's due digest and held-back rows come all together, beyond
-    /// room and limit, locked without skipping: a node claiming at the same moment waits
-    /// for this claim and then finds them taken, so a digest period is one summary, and
-    /// what channel_rate held back one roll-up, on one node.
+    /// first. A named channel's due digest, held-back and incident follow-up rows come
+    /// all together, beyond room and limit, locked without skipping: a node claiming at
+    /// the same moment waits for this claim and then finds them taken, so a digest period
+    /// is one summary, what channel_rate held back one roll-up, and an incident's
+    /// follow-ups one update, on one node.
     static func claim(
         now: Date, limit: Int, lease: TimeInterval, room: ChannelRoom?, node: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> [OutboxEntry] {
@@ -63,13 +64,13 @@ enum PostgresOutbox {
                 CROSS JOIN LATERAL (
                     SELECT id, next_attempt_at FROM outbox
                     WHERE status = 'pending' AND channel = r.channel AND next_attempt_at <= \(due) AND digest IS NULL
-                        AND NOT held_back AND \(unescaped: inTurn)
+                        AND NOT held_back AND incident_id IS NULL AND \(unescaped: inTurn)
                     ORDER BY next_attempt_at, id LIMIT r.room
                     FOR UPDATE SKIP LOCKED) AS d
             ), digests AS (
                 SELECT id FROM outbox
                 WHERE status = 'pending' AND channel = ANY(\(named.map(\.key))::text[]) AND next_attempt_at <= \(due)
-                    AND (digest IS NOT NULL OR held_back) AND \(unescaped: inTurn)
+                    AND (digest IS NOT NULL OR held_back OR incident_id IS NOT NULL) AND \(unescaped: inTurn)
                 ORDER BY id
                 FOR UPDATE
             ), others AS (

@@ -368,9 +368,10 @@ public final class SQLiteStore: Store {
     /// The ids a claim takes: one `LIMIT room` subquery per channel with room, each
     /// reading only that channel's earliest due rows off `outbox_channel_due`, so a
     /// channel's backlog costs a claim nothing but its own room. A channel with room
-    /// also has all its due digest and held-back rows taken, beyond `room` and `limit`:
-    /// a digest period's rows are one summary, and held-back rows one roll-up, never
-    /// split over claims. nil: no room at all.
+    /// also has all its due digest, held-back and incident follow-up rows taken, beyond
+    /// `room` and `limit`: a digest period's rows are one summary, held-back rows one
+    /// roll-up, an incident's follow-ups one update, never split over claims. nil: no
+    /// room at all.
     private static func dueRows(now: Date, limit: Int, room: ChannelRoom?) -> (String, [SQLiteData])? {
         let due = SQLiteData.float(now.timeIntervalSince1970)
         guard let room else {
@@ -386,12 +387,16 @@ public final class SQLiteStore: Store {
             parts.append(
                 """
                 SELECT * FROM (SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND digest IS NULL AND held_back = 0 AND \(inTurn)
+                    WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND digest IS NULL AND held_back = 0
+                        AND incident_id IS NULL AND \(inTurn)
                     ORDER BY next_attempt_at, id LIMIT ?)
                 """)
             binds += [.text(channel), due, .integer(min(count, limit))]
             digests.append(
-                "SELECT id FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? AND (digest IS NOT NULL OR held_back = 1) AND \(inTurn)")
+                """
+                SELECT id FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?
+                    AND (digest IS NOT NULL OR held_back = 1 OR incident_id IS NOT NULL) AND \(inTurn)
+                """)
             digestBinds += [.text(channel), due]
         }
         if room.others > 0 {
