@@ -171,7 +171,7 @@ def test_losing_the_database_under_load_answers_503_and_loses_nothing_acknowledg
     name, url = postgres.database()
     [daemon] = nodes(tmp_path, 1, config(url, receiver))
     daemon.start()
-    acknowledged, refusals, unanswered, lock = [], [], [0], threading.Lock()
+    acknowledged, refusals, details, unanswered, lock = [], [], [], [0], threading.Lock()
     stop = threading.Event()
 
     def load():
@@ -180,7 +180,7 @@ def test_losing_the_database_under_load_answers_503_and_loses_nothing_acknowledg
         while not stop.is_set() and time.time() < deadline:
             event = {"event_id": f"o-{n}", "message": f"outage {n}", "fingerprint": [f"o-{n}"]}
             try:
-                status, headers, _ = post(daemon.url + "/v1/events", event)
+                status, headers, body = post(daemon.url + "/v1/events", event)
             except OSError:
                 # No answer in time (it waited behind a batch that waited for the database):
                 # not acknowledged, so not owed; stored or not, either is right.
@@ -193,6 +193,7 @@ def test_losing_the_database_under_load_answers_503_and_loses_nothing_acknowledg
                     acknowledged.append(event["event_id"])
                 else:
                     refusals.append((status, headers.get("Retry-After")))
+                    details.append(body.get("detail", "") if isinstance(body, dict) else body)
             time.sleep(0.02)
 
     sender = threading.Thread(target=load)
@@ -210,6 +211,14 @@ def test_losing_the_database_under_load_answers_503_and_loses_nothing_acknowledg
         with lock:
             assert refusals and all(status == 503 and retry for status, retry in refusals), refusals[:5]
             ids = list(acknowledged)
+        # One line when the database went away and one when it came back, however many
+        # requests, claims and probes failed meanwhile.
+        log = daemon.stderr_path.read_text()
+        assert len(refusals) > 1 and any("is unreachable" in detail for detail in details), details[:5]
+        assert log.count("store unavailable") == 1, log[-4000:]
+        assert "is unreachable" in log
+        assert log.count("store recovered") == 1, log[-4000:]
+        assert log.count("could not claim deliveries") <= 1, log[-4000:]
         stored = postgres.sql("SELECT string_agg(event_id, ',') FROM events", database=name).split(",")
         assert set(ids) <= set(stored)
         # Every stored event owed one new-issue alert (its own fingerprint); all of them go out.
@@ -229,6 +238,8 @@ def run_outage(daemon, postgres, acknowledged, refusals):
     try:
         wait_until(lambda: any(status == 503 for status, _ in refusals), timeout=45, what="ingest to answer 503")
         wait_until(lambda: get(daemon.url + "/readyz")[0] == 503, timeout=45, what="/readyz to answer 503")
+        # Several requests refused in one outage (each waits for a connection a while).
+        wait_until(lambda: sum(status == 503 for status, _ in refusals) >= 3, timeout=60, what="three 503s")
     finally:
         postgres.start()
     wait_until(lambda: get(daemon.url + "/readyz")[0] == 200, timeout=60, what="/readyz to recover")

@@ -37,6 +37,8 @@ public final class OutboxWorker: Service, Sendable {
     private let flushContinuation: AsyncStream<Void>.Continuation
     private let wakeups: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
+    /// One log line per outage of the store, not one per failed claim.
+    private let claimTrouble: StoreTroubleLog
 
     public init(
         store: any Store, config: FirebellConfig, curl: CurlMultiLoop, policy: RetryPolicy = RetryPolicy(),
@@ -57,6 +59,7 @@ public final class OutboxWorker: Service, Sendable {
         self.schedule = Mutex(scheduler)
         self.clock = clock
         self.logger = logger
+        self.claimTrouble = StoreTroubleLog(logger: logger)
         self.metrics = metrics
         self.breaker = breaker
         self.pollInterval = pollInterval
@@ -148,8 +151,9 @@ public final class OutboxWorker: Service, Sendable {
         let claimed: [OutboxEntry]
         do {
             claimed = try await store.claimDeliveries(now: clock(), limit: claim.limit, lease: claim.lease, room: claim.room)
+            claimTrouble.succeeded("claiming deliveries works")
         } catch {
-            logger.error("could not claim deliveries", metadata: ["error": "\(error)"])
+            claimTrouble.failed("could not claim deliveries", error)
             return
         }
         guard !claimed.isEmpty else { return }

@@ -18,12 +18,14 @@ public final class PostgresStore: Store {
     private let runner: Task<Void, Never>
     /// This node's name in `outbox.claimed_by`; stable across its restarts.
     public let node: String
+    private let location: PostgresLocation
     private let logger: Logger
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, node: String, logger: Logger) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, node: String, location: PostgresLocation, logger: Logger) {
         self.client = client
         self.runner = runner
         self.node = node
+        self.location = location
         self.logger = logger
     }
 
@@ -51,7 +53,7 @@ public final class PostgresStore: Store {
             throw StoreError(
                 "storage.url: cannot use PostgreSQL at \(location.host):\(location.port)/\(location.database): \(String(reflecting: error))")
         }
-        return PostgresStore(client: client, runner: runner, node: node, logger: logger)
+        return PostgresStore(client: client, runner: runner, node: node, location: location, logger: logger)
     }
 
     /// How long an operation waits for a pooled connection: while the database is away
@@ -65,8 +67,13 @@ public final class PostgresStore: Store {
     static let operationDeadline: Duration = .seconds(15)
 
     /// Runs `body` on a pooled connection within `connectionWait` and `operationDeadline`.
+    /// A database that cannot be reached fails it with ``StoreUnavailable`` (`.unreachable`).
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await ConnectionDeadline.run(on: client, wait: Self.connectionWait, deadline: Self.operationDeadline, body)
+        do {
+            return try await ConnectionDeadline.run(on: client, wait: Self.connectionWait, deadline: Self.operationDeadline, body)
+        } catch {
+            throw PostgresUnreachable.unavailable(error, at: location) ?? error
+        }
     }
 
     /// BEGIN … COMMIT on one pooled connection, rolling back on any error.

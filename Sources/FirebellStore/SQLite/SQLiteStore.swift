@@ -652,13 +652,18 @@ public struct StoreError: Error, CustomStringConvertible {
 }
 
 /// The store cannot write now for a reason that passes without Firebell doing
-/// anything (another process's lock, a full disk): the client is told to retry.
+/// anything (another process's lock, a full disk, a database server that is away):
+/// the client is told to retry.
 public struct StoreUnavailable: Error, CustomStringConvertible {
-    public enum Reason: Sendable { case locked, full, lowSpace }
+    public enum Reason: Sendable { case locked, full, lowSpace, unreachable }
     public var reason: Reason
+    /// The same for every failure of one kind, so the daemon logs a change of state once.
     public var description: String
-    public init(_ reason: Reason, _ description: String) {
+    /// What the driver said this time (for the log), if it says more than `description`.
+    public var cause: String?
+    public init(_ reason: Reason, _ description: String, cause: String? = nil) {
         self.reason = reason
         self.description = description
+        self.cause = cause
     }
 }
