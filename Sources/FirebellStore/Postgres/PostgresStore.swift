@@ -490,6 +490,17 @@ public final class PostgresStore: Store {
         return versions
     }
 
+    /// The statements prepared on a pooled connection, with how often each ran (tests:
+    /// with a pool of one, the connection every operation used).
+    func preparedStatements() async throws -> [String: Int64] {
+        var prepared: [String: Int64] = [:]
+        for row in try await query("SELECT name, generic_plans + custom_plans FROM pg_prepared_statements") {
+            let (name, runs) = try row.decode((String, Int64).self)
+            prepared[name] = runs
+        }
+        return prepared
+    }
+
     public func ping() async throws {
         try await query("SELECT 1")
     }
