@@ -39,6 +39,9 @@ public final class OutboxWorker: Service, Sendable {
     private let wakeContinuation: AsyncStream<Void>.Continuation
     /// One log line per outage of the store, not one per failed claim.
     private let claimTrouble: StoreTroubleLog
+    /// The rows of started units, whose claims are renewed until their outcome is written.
+    private let renewal = ClaimRenewal()
+    private let renewTrouble: StoreTroubleLog
 
     public init(
         store: any Store, config: FirebellConfig, curl: CurlMultiLoop, policy: RetryPolicy = RetryPolicy(),
@@ -60,6 +63,7 @@ public final class OutboxWorker: Service, Sendable {
         self.clock = clock
         self.logger = logger
         self.claimTrouble = StoreTroubleLog(logger: logger)
+        self.renewTrouble = StoreTroubleLog(logger: logger)
         self.metrics = metrics
         self.breaker = breaker
         self.pollInterval = pollInterval
@@ -73,7 +77,7 @@ public final class OutboxWorker: Service, Sendable {
         wakeContinuation.yield()
     }
 
-    /// How long a claim holds a row: longer than any channel's timeout.
+    /// How long a claim holds a row (`storage.lease`); renewed while its attempt runs.
     public var lease: TimeInterval {
         schedule.withLock { $0.lease }
     }
@@ -118,7 +122,14 @@ public final class OutboxWorker: Service, Sendable {
                 self.wake()
             }
         }
-        defer { ticker.cancel() }
+        // Until the last outcome is written: deliveries still running at shutdown keep their claims.
+        let renewer = Task { [store, renewal, renewTrouble, clock] in
+            await renewal.run(store: store, lease: { self.lease }, clock: clock, trouble: renewTrouble)
+        }
+        defer {
+            ticker.cancel()
+            renewer.cancel()
+        }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { outer in
                 outer.addTask {
@@ -178,6 +189,7 @@ public final class OutboxWorker: Service, Sendable {
     /// heard how it went, and its outcome waits for the next flush.
     private func start(_ units: [DeliveryUnit], settings: Settings, in group: inout DiscardingTaskGroup) {
         for unit in units {
+            renewal.hold(unit.entries.map(\.id))
             group.addTask {
                 let started = ContinuousClock.now
                 let report = await self.attempter.attempt(unit, settings: settings)
@@ -244,6 +256,7 @@ public final class OutboxWorker: Service, Sendable {
     private func flush() async {
         let batch = schedule.withLock { $0.takeFinished() }
         guard !batch.isEmpty else { return }
+        defer { renewal.release(batch.map(\.entry.id)) }
         do {
             try await store.finishDeliveries(batch, at: clock())
         } catch {

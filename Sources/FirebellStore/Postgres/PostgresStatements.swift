@@ -9,7 +9,8 @@ import PostgresNIO
 ///
 /// Ingest runs the batch's (`PostgresBatch`): lock and load its issues, events and
 /// users, then update and insert issues, insert events, users and outbox rows. The
-/// deliverer runs the outbox's (`PostgresOutbox`): claim, record outcomes, renew.
+/// deliverer runs the outbox's (`PostgresOutbox`, `PostgresStore`): claim, record
+/// outcomes, renew its claims.
 ///
 /// A statement whose preparation failed stays failed on its connection (PostgresNIO
 /// keeps the error), so none runs inside a transaction that already failed: every
@@ -287,6 +288,29 @@ enum PostgresStatements {
         }
 
         func decodeRow(_ row: PostgresRow) throws -> Row { row }
+    }
+
+    /// Extends this node's claims on rows whose attempts still run.
+    struct RenewOutbox: PostgresPreparedStatement {
+        static let sql = """
+            UPDATE outbox SET next_attempt_at = GREATEST(next_attempt_at, $2::float8)
+            WHERE status = 'pending' AND claimed_by = $3::text AND id = ANY($1::int8[])
+            RETURNING id
+            """
+        typealias Row = Int64
+        var ids: [Int64]
+        var until: Double
+        var node: String
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(ids)
+            bindings.append(until)
+            bindings.append(node)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
     }
 
     /// Outcomes as `OutboxEntry.apply` left the rows, unclaimed.

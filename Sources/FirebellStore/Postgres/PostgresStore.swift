@@ -300,6 +300,17 @@ public final class PostgresStore: Store {
             """)
     }
 
+    /// Only rows still claimed by this node: one whose lease ran out and that another
+    /// node took meanwhile is that node's.
+    public func renewClaims(ids: [Int64], until: Date) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try await withConnection { [self] connection in
+            try await connection.rows(
+                PostgresStatements.RenewOutbox(ids: ids, until: until.timeIntervalSince1970, node: node), logger: logger
+            ).count
+        }
+    }
+
     /// Makes the rows this node still holds claimed due now: at its start, they are what
     /// its previous run left in flight when it died. Other nodes' claims are theirs: a
     /// live node is delivering them, and a dead one's come back when their lease ends.

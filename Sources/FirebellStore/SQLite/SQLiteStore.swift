@@ -405,6 +405,23 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func renewClaims(ids: [Int64], until: Date) async throws -> Int {
+        var renewed = 0
+        for part in ids.chunked(SQLiteBatch.chunk) {
+            let rows = try await access.run {
+                try await self.connection.query(
+                    """
+                    UPDATE outbox SET next_attempt_at = MAX(next_attempt_at, ?)
+                    WHERE status = 'pending' AND claimed = 1 AND id IN (\(Array(repeating: "?", count: part.count).joined(separator: ", ")))
+                    RETURNING id
+                    """,
+                    [.float(until.timeIntervalSince1970)] + part.map { .integer(Int($0)) })
+            }
+            renewed += rows.count
+        }
+        return renewed
+    }
+
     public func releaseClaims(now: Date) async throws -> Int {
         let rows = try await access.run {
             try await self.connection.query(
