@@ -190,6 +190,45 @@ def test_a_receiver_slower_than_the_lease_gets_one_delivery_while_its_claim_is_r
             daemon.stop()
 
 
+def test_a_graceful_stop_hands_its_claimed_deliveries_to_the_other_nodes_at_once(tmp_path, postgres, receiver):
+    """Node 0 gets SIGTERM while it delivers to a slow receiver and holds more rows
+    claimed that it has not started (rows of a commit it never got to). It finishes
+    what is in flight (each delivered once), then releases its other claims: node 1
+    delivers them at once, not after the 10-minute lease. Another node's claim stays."""
+    name, url = postgres.database()
+    text = config(url, receiver, extra="  lease: 10m").replace("timeout: 2s", "timeout: 30s")
+    daemons = nodes(tmp_path, 2, text)
+    for daemon in daemons:
+        daemon.start()
+    try:
+        receiver.delay = 4
+        events = [{"event_id": f"slow-{n}", "message": f"slow {n}", "fingerprint": [f"slow-{n}"]} for n in range(3)]
+        status, _, _ = post(daemons[0].url + "/v1/events", events)
+        assert status == 200
+        receiver.wait_for(3, timeout=20)
+        [node0] = postgres.sql(f"SELECT DISTINCT claimed_by FROM outbox WHERE claimed_by LIKE '%:{daemons[0].port}'",
+                               database=name).split()
+        # Claimed and not started: two rows node 0 holds, one that a node "node-x" holds.
+        postgres.sql(
+            "INSERT INTO outbox (issue_id, channel, next_attempt_at, created_at, alert, status, attempts, claimed_by) "
+            "SELECT issue_id, channel, extract(epoch FROM now()) + 600, created_at, replace(alert, 'slow ', 'held '), 'pending', 1, "
+            f"CASE WHEN alert LIKE '%slow 0%' THEN 'node-x' ELSE '{node0}' END FROM outbox", database=name)
+        stopped = time.time()
+        daemons[0].proc.send_signal(signal.SIGTERM)
+        assert daemons[0].proc.wait(timeout=40) == 0
+        receiver.delay = 0
+        wait_until(lambda: postgres.sql("SELECT COUNT(*) FROM outbox WHERE status = 'delivered'", database=name) == "5",
+                   timeout=30, what="node 1 to deliver node 0's released rows")
+        assert time.time() - stopped < 30  # the lease was 10 minutes
+        titles = sorted(json.loads(r["body"])["data"]["title"] for r in receiver.requests)
+        assert titles == ["held 1", "held 2", "slow 0", "slow 1", "slow 2"], titles
+        assert postgres.sql("SELECT status, claimed_by FROM outbox WHERE alert LIKE '%held 0%'", database=name) == "pending|node-x"
+        assert "released the deliveries this node still held claimed" in daemons[0].stderr_path.read_text()
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+
+
 def test_losing_the_database_under_load_answers_503_and_loses_nothing_acknowledged(tmp_path, postgres, receiver):
     """PostgreSQL stops while events keep coming: ingest answers 503 with Retry-After
     and /readyz 503 (nothing is acknowledged that is not committed); once it is back
