@@ -17,7 +17,6 @@ struct IngestStage: Sendable {
     let counters: EventCounters
     /// Told when the store failed a batch, so `/readyz` says so without asking the store.
     let status: StoreStatus
-    let clock: @Sendable () -> Date
     let logger: Logger
 
     /// Events (or envelope items) one request may carry. Every larger request is
