@@ -9,6 +9,8 @@
 --   FB_DELAY_MS  mean pause before each request on a connection, in ms (fractional ok):
 --                with C connections the rate is about C * 1000 / (FB_DELAY_MS + latency)
 --   FB_BATCH     events per request (NDJSON, one per line); default 1
+--   FB_PORTS     comma-separated ports of several daemons on 127.0.0.1: thread t sends to
+--                port t mod their count (one wrk thread per node), instead of the URL's
 --
 -- Each event's exception has library (not in-app) frames, so the daemon groups it by
 -- exception type + parameterized value: "worker <word> failed for order <n> after <d>ms"
@@ -26,8 +28,16 @@ local batch = tonumber(os.getenv("FB_BATCH") or "1") or 1
 local threads = {}
 local thread_count = 0
 
+local ports = {}
+for port in string.gmatch(os.getenv("FB_PORTS") or "", "%d+") do
+   table.insert(ports, port)
+end
+
 function setup(thread)
    thread:set("tid", thread_count)
+   if #ports > 0 then
+      thread.addr = wrk.lookup("127.0.0.1", ports[thread_count % #ports + 1])[1]
+   end
    thread_count = thread_count + 1
    table.insert(threads, thread)
 end

@@ -14,7 +14,9 @@ The figures (issue 5, DESIGN.md §7); load comes from wrk with 2 threads and
 64 connections throughout:
   1. no-op Hummingbird handler (bench-noop), 1 KB POSTs/s: the ingest ceiling
   2. POST /v1/events, ~1 KB events over 10,000 issues (bench/events.lua): events/s,
-     p50/p99, ratio to (1)
+     p50/p99, ratio to (1); the same load against PostgreSQL (a durable server started
+     as the tests start theirs) with one node, and with three nodes on one database
+     (one wrk thread per node, 3 x 21 connections), with ratios to (1) and to SQLite's (2)
   3. Sentry envelopes, gzip, captured from the real sentry-sdk (bench/sentry.lua)
   4. first event of a new critical issue → the Slack request at a loopback receiver,
      p50/p99 over 200 issues, idle and while (2) runs at half its measured maximum
@@ -358,11 +360,11 @@ def nonce():
 
 
 class Wrk:
-    """One wrk run: 2 threads, 64 connections, a Lua script, parsed FBJSON summary."""
+    """One wrk run: 2 threads, 64 connections (unless told), a Lua script, parsed FBJSON summary."""
 
-    def __init__(self, url, script, duration, env=None):
-        self.env = dict(os.environ, FB_KEY=KEY, FB_THREADS=str(THREADS), FB_NONCE=nonce(), **(env or {}))
-        self.args = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, int(round(duration)))}s",
+    def __init__(self, url, script, duration, env=None, threads=THREADS, connections=CONNECTIONS):
+        self.env = dict(os.environ, FB_KEY=KEY, FB_THREADS=str(threads), FB_NONCE=nonce(), **(env or {}))
+        self.args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, int(round(duration)))}s",
                      "--timeout", "10s", "--latency", "-s", str(script), url]
         self.proc = None
         self.ended = None
@@ -515,6 +517,85 @@ def fig2_generic(daemon, p: Profile, results):
     if "1_noop" in results:
         r["ratio_to_noop"] = r["events_per_s"] / results["1_noop"]["events_per_s"]
     results["2_generic"] = r
+
+
+class Postgres:
+    """A PostgreSQL server on 127.0.0.1 for (2) on PostgreSQL, started as the tests start
+    theirs (scripts/test-postgres: initdb into a temporary directory, pg_ctl on a free
+    port), but durable like a production server (fsync and full-page writes on), so its
+    commits compare with SQLite's fdatasync'd ones. Its directory is directly under the
+    temporary directory: as root the server runs as the `postgres` user."""
+
+    SCRIPT = REPO / "scripts" / "test-postgres"
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="firebell-bench-pg-"))
+        self.port = None
+        self.databases = 0
+
+    def start(self):
+        env = dict(os.environ, TEST_POSTGRES_OPTIONS="-c fsync=on -c full_page_writes=on")
+        result = subprocess.run([str(self.SCRIPT), "start", str(self.dir)], env=env, stdin=subprocess.DEVNULL,
+                                capture_output=True, text=True, timeout=180)
+        if result.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not start: {result.stderr.strip()}")
+        self.port = int(result.stdout.strip())
+        return self
+
+    def database(self):
+        """A fresh database; its postgres:// URL."""
+        self.databases += 1
+        name = f"bench{self.databases}"
+        psql = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))), "psql")
+        subprocess.run([str(psql), "-h", "127.0.0.1", "-p", str(self.port), "-U", "firebell", "-d", "postgres",
+                        "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"],
+                       stdin=subprocess.DEVNULL, check=True, capture_output=True, timeout=60)
+        return f"postgres://firebell@127.0.0.1:{self.port}/{name}?sslmode=disable"
+
+    def stop(self):
+        if self.port is not None:
+            subprocess.run([str(self.SCRIPT), "stop", str(self.dir)], stdin=subprocess.DEVNULL, timeout=60)
+        import shutil
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def fig2_postgres(bins, workdir, p: Profile, results):
+    """(2)'s load against PostgreSQL: one node, then three nodes on one database (one wrk
+    thread per node, 21 connections each), each on a fresh database, warmed up as (2)."""
+    server = Postgres()
+    receivers = None
+    daemons = []
+    try:
+        server.start()
+        receivers = Receivers(2)
+        out = {}
+        for label, count in (("one_node", 1), ("three_nodes", 3)):
+            text = main_config(receivers).replace("url: sqlite:{db}", f'url: "{server.database()}"')
+            nodes = [Daemon(bins["firebell"], workdir, text, f"pg-{count}-{n}") for n in range(count)]
+            daemons += nodes
+            for node in nodes:
+                node.start()
+            env = {"FB_ISSUES": "10000", "FB_PORTS": ",".join(str(node.port) for node in nodes)}
+            threads, connections = (THREADS, CONNECTIONS) if count == 1 else (count, CONNECTIONS // count * count)
+            url = nodes[0].url + "/v1/events"
+            if p.warmup:
+                Wrk(url, BENCH / "events.lua", p.warmup, env, threads, connections).run()
+            r = load_summary(Wrk(url, BENCH / "events.lua", p.measure, env, threads, connections).run())
+            r["nodes"], r["wrk"] = count, f"wrk -t{threads} -c{connections}"
+            if "1_noop" in results:
+                r["ratio_to_noop"] = r["events_per_s"] / results["1_noop"]["events_per_s"]
+            if "2_generic" in results:
+                r["ratio_to_sqlite"] = r["events_per_s"] / results["2_generic"]["events_per_s"]
+            out[label] = r
+            for node in nodes:
+                node.stop()
+        results["2_postgres"] = out
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+        if receivers is not None:
+            receivers.stop()
+        server.stop()
 
 
 def fig3_sentry(daemon, workdir, p: Profile, results):
@@ -761,6 +842,13 @@ def rows(r):
         out.append(("(2)/(1)", fmt(ratio, ".2f"), ">= 0.5", ratio is not None and ratio >= 0.5))
     else:
         out.append(("(2) generic ingest /v1/events", "n/a", ">= 0.5 of (1)", False))
+    pg = r.get("2_postgres")
+    for label, name in (("one_node", "1 node"), ("three_nodes", "3 nodes")):
+        q = (pg or {}).get(label)
+        value = "n/a" if not q else (
+            f"{fmt(q['events_per_s'])}/s, p50 {q['p50_ms']:.2f} ms, p99 {q['p99_ms']:.2f} ms; "
+            f"{fmt(q.get('ratio_to_sqlite'), '.2f')} of (2), {fmt(q.get('ratio_to_noop'), '.2f')} of (1)")
+        out.append((f"(2) on PostgreSQL, {name}", value, "", None))
     s = r.get("3_sentry")
     if s:
         out.append(("(3) Sentry envelopes, gzip",
@@ -826,6 +914,7 @@ def numbers_present(r):
         checks = [
             r["1_noop"]["events_per_s"] > 0,
             r["2_generic"]["events_per_s"] > 0,
+            r["2_postgres"]["one_node"]["events_per_s"] > 0 and r["2_postgres"]["three_nodes"]["events_per_s"] > 0,
             r["3_sentry"]["events_per_s"] > 0 and r["3_sentry"]["stored_during_measure"] > 0,
             r["4_alert_latency"]["idle"]["p99_ms"] is not None,
             r["4_alert_latency"]["half_load"]["p99_ms"] is not None,
@@ -971,6 +1060,7 @@ def main():
                 receivers.stop()
 
         half_delay = step("firebell for (2), (3), (4)", main_daemon)
+        step("(2) generic ingest on PostgreSQL", fig2_postgres, bins, workdir, p, results)
         if half_delay is None:
             rate = results.get("2_generic", {}).get("events_per_s") or 2000.0
             half_delay = delay_for(rate / 2)

@@ -1,4 +1,5 @@
 import FirebellCore
+import FirebellStore
 import Foundation
 import Hummingbird
 import Logging
@@ -7,7 +8,8 @@ import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
-/// `firebell serve`: open the store, start every service, reload on SIGHUP, stop on SIGTERM/SIGINT.
+/// `firebell serve`: open the store, start every service, reload on SIGHUP, stop on
+/// SIGTERM/SIGINT (the services in reverse order, then this node's claims are released).
 public enum Daemon {
     public static func run(
         config: FirebellConfig, configPath: String, registry: PrometheusCollectorRegistry, metrics: any MetricsFactory,
@@ -35,7 +37,27 @@ public enum Daemon {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        await releaseClaims(of: store, logger: logger)
         try await store.close()
+    }
+
+    /// The graceful stop's last step, once every service has stopped: the deliveries in
+    /// flight have ended and their outcomes are written, so what this node still holds
+    /// claimed (rows a commit claimed that it never started, outcomes it could not write)
+    /// is due at once for the other nodes, instead of after the lease. Other nodes'
+    /// claims stay theirs (`Store.releaseClaims(now:)`). If the store cannot be reached,
+    /// the rows come back when their lease ends, as after a crash.
+    static func releaseClaims(of store: any Store, logger: Logger) async {
+        do {
+            let released = try await store.releaseClaims(now: Date())
+            if released > 0 {
+                logger.notice("released the deliveries this node still held claimed", metadata: ["outbox.released": "\(released)"])
+            }
+        } catch {
+            logger.warning(
+                "could not release this node's claimed deliveries; other nodes take them when their lease ends",
+                metadata: ["error": "\(error)"])
+        }
     }
 }
 

@@ -344,6 +344,13 @@ public protocol Store: Sendable {
     /// Makes claimed rows due now and unclaimed again, their attempt not counted (a
     /// deliverer that was handed more than it could start).
     func releaseDeliveries(ids: [Int64], at now: Date) async throws
+    /// Extends the claims this node still holds on `ids` to `until` (never shortens one):
+    /// a deliverer renews its rows while their attempts run, so a receiver slower than
+    /// the lease does not make another node take the row and send it again. Rows no
+    /// longer held (finished, given back, or retaken by another node after the lease ran
+    /// out) are left alone. Returns how many were renewed.
+    @discardableResult
+    func renewClaims(ids: [Int64], until: Date) async throws -> Int
     /// Makes every row this node still holds claimed due now: at a daemon's start, those
     /// claims belong to its previous run, which died mid-delivery, and waiting out their
     /// lease would only delay owed alerts. Returns how many.

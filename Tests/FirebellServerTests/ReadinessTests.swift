@@ -117,6 +117,7 @@ final class ObservedStore: Store {
     }
     func releaseDeliveries(ids: [Int64], at now: Date) async throws { try await base.releaseDeliveries(ids: ids, at: now) }
     func releaseClaims(now: Date) async throws -> Int { try await base.releaseClaims(now: now) }
+    func renewClaims(ids: [Int64], until: Date) async throws -> Int { try await base.renewClaims(ids: ids, until: until) }
     func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws {
         try await base.finishDelivery(id: id, result: result, at: now)
     }

@@ -144,6 +144,7 @@ private final class GatedSyncStore: Store, @unchecked Sendable {
         try await inner.finishDeliveries(results, at: now)
     }
     func releaseClaims(now: Date) async throws -> Int { try await inner.releaseClaims(now: now) }
+    func renewClaims(ids: [Int64], until: Date) async throws -> Int { try await inner.renewClaims(ids: ids, until: until) }
     func finishDelivery(id: Int64, result: DeliveryResult, at now: Date) async throws { try await inner.finishDelivery(id: id, result: result, at: now) }
     func nextDeliveryDue() async throws -> Date? { try await inner.nextDeliveryDue() }
     func withChannelBucket<T: Sendable>(

@@ -138,6 +138,23 @@ struct PostgresNodeTests {
         }
     }
 
+    /// A node renews only the claims it holds: once its lease ran out and another node
+    /// took the row, the row is that node's, and the first node's renewal misses it.
+    @Test func aNodeRenewsItsOwnClaimsOnly() async throws {
+        try await withNodes(["node-a", "node-b"]) { nodes, url in
+            let (a, b) = (nodes[0], nodes[1])
+            _ = try await a.ingest([contract.item("x")], processor: contract.processor)
+            let mine = try await a.claimDeliveries(now: contract.t0, limit: 10, lease: 30)
+            #expect(try await a.renewClaims(ids: mine.map(\.id), until: contract.t0.addingTimeInterval(60)) == 1)
+            #expect(try await b.claimDeliveries(now: contract.t0.addingTimeInterval(45), limit: 10, lease: 30).isEmpty)
+            #expect(try await b.renewClaims(ids: mine.map(\.id), until: contract.t0.addingTimeInterval(600)) == 0)
+            let retaken = try await b.claimDeliveries(now: contract.t0.addingTimeInterval(61), limit: 10, lease: 30)
+            #expect(retaken.map(\.id) == mine.map(\.id))
+            #expect(try await a.renewClaims(ids: mine.map(\.id), until: contract.t0.addingTimeInterval(600)) == 0)
+            #expect(try await b.renewClaims(ids: mine.map(\.id), until: contract.t0.addingTimeInterval(120)) == 1)
+        }
+    }
+
     /// A node's start releases what its previous run left in flight, and only that:
     /// the claims of a node that is alive stay with it.
     @Test func aNodesStartReleasesItsOwnClaimsOnly() async throws {

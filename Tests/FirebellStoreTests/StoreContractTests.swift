@@ -207,6 +207,27 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aRenewedClaimIsNotTakenAgainUntilTheRenewedLeaseEndsAndAFinishedRowIsNotRenewed(_ backend: Backend) async throws {
+        try await with(backend) { store in
+            _ = try await store.ingest([item("a"), item("b", fingerprint: "2")], processor: processor)
+            let claimed = try await store.claimDeliveries(now: t0, limit: 10, lease: 30)
+            #expect(claimed.count == 2)
+            // One attempt ended (a retry a minute out); the other still runs, and is renewed twice.
+            try await store.finishDeliveries([(claimed[0], .retry(at: t0.addingTimeInterval(60), status: 503, error: "busy"))], at: t0.addingTimeInterval(5))
+            let ids = claimed.map(\.id)
+            #expect(try await store.renewClaims(ids: ids, until: t0.addingTimeInterval(50)) == 1)
+            #expect(try await store.renewClaims(ids: ids, until: t0.addingTimeInterval(90)) == 1)
+            // Never shortened.
+            #expect(try await store.renewClaims(ids: ids, until: t0.addingTimeInterval(10)) == 1)
+            // Past the first lease: only the retry comes due (at 60), not the renewed row.
+            #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(45), limit: 10, lease: 30).isEmpty)
+            #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(80), limit: 10, lease: 30).map(\.id) == [claimed[0].id])
+            // The renewed lease over: the row is due again for anyone.
+            #expect(try await store.claimDeliveries(now: t0.addingTimeInterval(91), limit: 10, lease: 30).map(\.id) == [claimed[1].id])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func aRestartMakesInterruptedClaimsDueButLeavesScheduledRetries(_ backend: Backend) async throws {
         try await with(backend) { store in
             _ = try await store.ingest([item("a"), item("b", fingerprint: "2")], processor: processor)

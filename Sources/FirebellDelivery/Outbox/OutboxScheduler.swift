@@ -83,12 +83,15 @@ struct OutboxScheduler: Sendable {
         var lease: TimeInterval
     }
 
-    /// How long a claim holds a row: `storage.lease`, but longer than any channel's
-    /// timeout, since nothing renews it while the attempt runs and a row whose lease
-    /// ran out is due again for every node.
+    /// How long a claim holds a row: `storage.lease`, at least `minimumLease`. The worker
+    /// renews the claims of running attempts every third of it (`ClaimRenewal`), so a
+    /// receiver slower than the lease keeps its row; the floor leaves a renewal time to
+    /// reach the store before the lease it extends runs out.
     var lease: TimeInterval {
-        max(settings.lease, (settings.channels.values.map(\.timeout).max() ?? 10) + 30)
+        max(settings.lease, Self.minimumLease)
     }
+
+    static let minimumLease: TimeInterval = 5
 
     /// Slots free in all.
     var capacity: Int { maxInFlight - inFlight }

@@ -37,6 +37,11 @@ public final class OutboxWorker: Service, Sendable {
     private let flushContinuation: AsyncStream<Void>.Continuation
     private let wakeups: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
+    /// One log line per outage of the store, not one per failed claim.
+    private let claimTrouble: StoreTroubleLog
+    /// The rows of started units, whose claims are renewed until their outcome is written.
+    private let renewal = ClaimRenewal()
+    private let renewTrouble: StoreTroubleLog
 
     public init(
         store: any Store, config: FirebellConfig, curl: CurlMultiLoop, policy: RetryPolicy = RetryPolicy(),
@@ -57,6 +62,8 @@ public final class OutboxWorker: Service, Sendable {
         self.schedule = Mutex(scheduler)
         self.clock = clock
         self.logger = logger
+        self.claimTrouble = StoreTroubleLog(logger: logger)
+        self.renewTrouble = StoreTroubleLog(logger: logger)
         self.metrics = metrics
         self.breaker = breaker
         self.pollInterval = pollInterval
@@ -70,7 +77,7 @@ public final class OutboxWorker: Service, Sendable {
         wakeContinuation.yield()
     }
 
-    /// How long a claim holds a row: longer than any channel's timeout.
+    /// How long a claim holds a row (`storage.lease`); renewed while its attempt runs.
     public var lease: TimeInterval {
         schedule.withLock { $0.lease }
     }
@@ -115,7 +122,14 @@ public final class OutboxWorker: Service, Sendable {
                 self.wake()
             }
         }
-        defer { ticker.cancel() }
+        // Until the last outcome is written: deliveries still running at shutdown keep their claims.
+        let renewer = Task { [store, renewal, renewTrouble, clock] in
+            await renewal.run(store: store, lease: { self.lease }, clock: clock, trouble: renewTrouble)
+        }
+        defer {
+            ticker.cancel()
+            renewer.cancel()
+        }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { outer in
                 outer.addTask {
@@ -147,8 +161,9 @@ public final class OutboxWorker: Service, Sendable {
         let claimed: [OutboxEntry]
         do {
             claimed = try await store.claimDeliveries(now: clock(), limit: claim.limit, lease: claim.lease, room: claim.room)
+            claimTrouble.succeeded("claiming deliveries works")
         } catch {
-            logger.error("could not claim deliveries", metadata: ["error": "\(error)"])
+            claimTrouble.failed("could not claim deliveries", error)
             return
         }
         guard !claimed.isEmpty else { return }
@@ -207,6 +222,7 @@ public final class OutboxWorker: Service, Sendable {
     /// heard how it went, and its outcome waits for the next flush.
     private func start(_ units: [DeliveryUnit], settings: Settings, in group: inout DiscardingTaskGroup) {
         for unit in units {
+            renewal.hold(unit.entries.map(\.id))
             group.addTask {
                 let started = ContinuousClock.now
                 let report = await self.attempter.attempt(unit, settings: settings)
@@ -273,6 +289,7 @@ public final class OutboxWorker: Service, Sendable {
     private func flush() async {
         let batch = schedule.withLock { $0.takeFinished() }
         guard !batch.isEmpty else { return }
+        defer { renewal.release(batch.map(\.entry.id)) }
         do {
             try await store.finishDeliveries(batch, at: clock())
             // A row that waited for one of these (the next message about its issue on its

@@ -1,3 +1,4 @@
+import FirebellStore
 import Foundation
 import Metrics
 import ServiceLifecycle
@@ -29,6 +30,7 @@ struct StoreProbe: Service {
         let free = Gauge(label: "firebell_storage_free_bytes", factory: firebell.metrics)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             checkSpace(free)
+            let started = firebell.clock()
             do {
                 try await firebell.store.ping()
                 let backlog = try await firebell.store.outboxBacklog()
@@ -38,8 +40,13 @@ struct StoreProbe: Service {
                     firebell.logger.notice("store recovered; ingest accepts events again")
                 }
             } catch {
-                if firebell.storeStatus.failed("store unreachable: \(error)", at: firebell.clock()) {
-                    firebell.logger.error("store unreachable; ingest answers 503 until it recovers", metadata: ["error": "\(error)"])
+                // The same words as a failed write's (`IngestStage`), so whichever sees an
+                // outage first logs it, once; dated when the ping began (see `StoreStatus`).
+                let unavailable = error as? StoreUnavailable
+                if firebell.storeStatus.failed(unavailable.map { "\($0)" } ?? "store unreachable: \(error)", at: started) {
+                    firebell.logger.error(
+                        "store unavailable; ingest answers 503 until it recovers",
+                        metadata: ["error": "\(error)", "store.cause": "\(unavailable?.cause ?? "")"])
                 }
             }
             _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }

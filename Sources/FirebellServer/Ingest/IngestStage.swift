@@ -17,7 +17,6 @@ struct IngestStage: Sendable {
     let counters: EventCounters
     /// Told when the store failed a batch, so `/readyz` says so without asking the store.
     let status: StoreStatus
-    let clock: @Sendable () -> Date
     let logger: Logger
 
     /// Events (or envelope items) one request may carry. Every larger request is
@@ -72,10 +71,14 @@ struct IngestStage: Sendable {
             throw ClientError(.serviceUnavailable, "shutting down; retry shortly", headers: [.retryAfter: "5"])
         } catch {
             count(project: project, outcome: "store_error", events.count)
-            // A lock or a full disk is named to the client; any other failure only in the log.
+            // A lock, a full disk or an unreachable database is named to the client; any
+            // other failure only in the log. Dated when the request came: a request that
+            // waited out an outage and fails after the store recovered is old news.
             let unavailable = error as? StoreUnavailable
-            if status.failed(unavailable.map { "\($0)" } ?? "the store failed a write: \(error)", at: clock()) {
-                logger.error("store unavailable; events are refused until it recovers", metadata: ["error": "\(error)"])
+            if status.failed(unavailable.map { "\($0)" } ?? "the store failed a write: \(error)", at: now) {
+                logger.error(
+                    "store unavailable; events are refused until it recovers",
+                    metadata: ["error": "\(error)", "store.cause": "\(unavailable?.cause ?? "")"])
             }
             let detail = unavailable.map { "\($0); nothing was stored, retry in 5s" }
                 ?? "the store could not write; nothing was stored, retry shortly"

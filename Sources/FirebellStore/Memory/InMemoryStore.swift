@@ -174,6 +174,17 @@ public actor InMemoryStore: Store {
         claimed.remove(id)
     }
 
+    public func renewClaims(ids: [Int64], until: Date) async throws -> Int {
+        var renewed = 0
+        for id in ids {
+            guard var entry = outbox[id], entry.status == .pending, claimed.contains(id) else { continue }
+            entry.nextAttemptAt = max(entry.nextAttemptAt, until)
+            outbox[id] = entry
+            renewed += 1
+        }
+        return renewed
+    }
+
     public func releaseClaims(now: Date) async throws -> Int {
         let interrupted = claimed.filter { outbox[$0]?.status == .pending }
         for id in interrupted { outbox[id]?.nextAttemptAt = now }

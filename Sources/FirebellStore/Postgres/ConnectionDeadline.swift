@@ -105,7 +105,7 @@ final class ConnectionDeadline<T: Sendable>: Sendable {
         }
         if gaveUp {
             work.withLock { $0?.cancel() }
-            continuation.resume(throwing: StoreError("PostgreSQL: no connection within \(wait) (is the database reachable?)"))
+            continuation.resume(throwing: ConnectionDeadlineExpired(description: "no connection within \(wait)"))
         }
         return gaveUp
     }
@@ -117,7 +117,14 @@ final class ConnectionDeadline<T: Sendable>: Sendable {
             return true
         }
         if gaveUp {
-            continuation.resume(throwing: StoreError("PostgreSQL: no answer within \(deadline); the connection was closed"))
+            continuation.resume(throwing: ConnectionDeadlineExpired(description: "no answer within \(deadline); the connection was closed"))
         }
     }
+}
+
+/// An operation that `ConnectionDeadline` answered itself: no connection came within
+/// its wait, or its query no answer before the deadline. The store reports it as
+/// unreachable (`PostgresUnreachable`).
+struct ConnectionDeadlineExpired: Error, CustomStringConvertible {
+    var description: String
 }

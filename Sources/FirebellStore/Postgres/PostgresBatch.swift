@@ -6,7 +6,8 @@ import PostgresNIO
 /// A group-commit batch's two trips to PostgreSQL, inside the caller's transaction:
 /// lock and load the snapshot for the batch's keys, and commit the change the
 /// processor decided on the locked rows. A fixed statement per step, with the rows
-/// as arrays (`unnest`), however many events the batch holds.
+/// as arrays (`unnest`), however many events the batch holds, prepared once per
+/// connection (`PostgresStatements`).
 ///
 /// Several nodes commit into one database at once. What keeps their decisions single:
 /// * The batch's existing issues are locked (`FOR UPDATE`) before anything is read,
@@ -64,16 +65,10 @@ struct PostgresBatch {
 
     private func lockIssues(_ keys: [IssueKey]) async throws -> [IssueKey: IssueRecord] {
         guard !keys.isEmpty else { return [:] }
-        let rows = try await connection.query(
-            """
-            SELECT i.id, i.project_id, i.fingerprint, i.data, i.windows
-            FROM issues AS i JOIN unnest(\(keys.map { Int64($0.projectID) })::int8[], \(keys.map(\.fingerprint))::text[]) AS k(p, f)
-                ON i.project_id = k.p AND i.fingerprint = k.f
-            ORDER BY i.project_id, i.fingerprint
-            FOR UPDATE OF i
-            """, logger: logger)
+        let rows = try await connection.rows(
+            PostgresStatements.LockIssues(projects: keys.map { Int64($0.projectID) }, fingerprints: keys.map(\.fingerprint)), logger: logger)
         var records: [IssueKey: IssueRecord] = [:]
-        for try await (id, project, fingerprint, data, windows) in rows.decode((Int64, Int64, String, String, ByteBuffer).self) {
+        for (id, project, fingerprint, data, windows) in rows {
             var issue = try Issue(jsonText: data)
             issue.id = id
             records[IssueKey(projectID: Int(project), fingerprint: fingerprint)] = IssueRecord(
@@ -84,14 +79,10 @@ struct PostgresBatch {
 
     private func knownEvents(_ keys: [EventKey]) async throws -> Set<EventKey> {
         guard !keys.isEmpty else { return [] }
-        let rows = try await connection.query(
-            """
-            SELECT e.project_id, e.event_id
-            FROM events AS e JOIN unnest(\(keys.map { Int64($0.projectID) })::int8[], \(keys.map(\.eventID))::text[]) AS k(p, e)
-                ON e.project_id = k.p AND e.event_id = k.e
-            """, logger: logger)
+        let rows = try await connection.rows(
+            PostgresStatements.KnownEvents(projects: keys.map { Int64($0.projectID) }, eventIDs: keys.map(\.eventID)), logger: logger)
         var known = Set<EventKey>()
-        for try await (project, id) in rows.decode((Int64, String).self) {
+        for (project, id) in rows {
             known.insert(EventKey(projectID: Int(project), eventID: id))
         }
         return known
@@ -107,14 +98,10 @@ struct PostgresBatch {
             lookups.append((id, pair.user))
         }
         guard !lookups.isEmpty else { return [] }
-        let rows = try await connection.query(
-            """
-            SELECT u.issue_id, u.user_key
-            FROM issue_users AS u JOIN unnest(\(lookups.map(\.id))::int8[], \(lookups.map(\.user))::text[]) AS k(i, u)
-                ON u.issue_id = k.i AND u.user_key = k.u
-            """, logger: logger)
+        let rows = try await connection.rows(
+            PostgresStatements.KnownUsers(issueIDs: lookups.map(\.id), users: lookups.map(\.user)), logger: logger)
         var known = Set<IssueUser>()
-        for try await (id, user) in rows.decode((Int64, String).self) {
+        for (id, user) in rows {
             if let key = byID[id] { known.insert(IssueUser(issue: key, user: user)) }
         }
         return known
@@ -143,32 +130,21 @@ struct PostgresBatch {
 
     private func updateIssues(_ records: [IssueRecord], ids: [IssueKey: Int64]) async throws {
         guard !records.isEmpty else { return }
-        let columns = try IssueColumns(records)
-        try await connection.query(
-            """
-            UPDATE issues SET status = v.status, last_seen = v.last_seen, seen_minute = v.seen_minute, data = v.data, windows = v.windows
-            FROM unnest(\(records.map { ids[$0.issue.key] ?? $0.issue.id })::int8[], \(columns.status)::text[],
-                \(columns.lastSeen)::float8[], \(columns.seenMinute)::int8[], \(columns.data)::text[], \(columns.windows)::bytea[])
-                AS v(id, status, last_seen, seen_minute, data, windows)
-            WHERE issues.id = v.id
-            """, logger: logger)
+        try await connection.run(
+            PostgresStatements.UpdateIssues(ids: records.map { ids[$0.issue.key] ?? $0.issue.id }, columns: try Self.columns(records)),
+            logger: logger)
     }
 
     /// Inserts issues the batch found missing; throws `LostRace` if another node inserted one first.
     private func insertIssues(_ records: [IssueRecord]) async throws -> [IssueKey: Int64] {
         guard !records.isEmpty else { return [:] }
-        let columns = try IssueColumns(records)
-        let rows = try await connection.query(
-            """
-            INSERT INTO issues (project_id, fingerprint, status, last_seen, seen_minute, data, windows)
-            SELECT * FROM unnest(\(records.map { Int64($0.issue.projectID) })::int8[], \(records.map(\.issue.fingerprint))::text[],
-                \(columns.status)::text[], \(columns.lastSeen)::float8[], \(columns.seenMinute)::int8[], \(columns.data)::text[],
-                \(columns.windows)::bytea[])
-            ON CONFLICT (project_id, fingerprint) DO NOTHING
-            RETURNING id, project_id, fingerprint
-            """, logger: logger)
+        let rows = try await connection.rows(
+            PostgresStatements.InsertIssues(
+                projects: records.map { Int64($0.issue.projectID) }, fingerprints: records.map(\.issue.fingerprint),
+                columns: try Self.columns(records)),
+            logger: logger)
         var ids: [IssueKey: Int64] = [:]
-        for try await (id, project, fingerprint) in rows.decode((Int64, Int64, String).self) {
+        for (id, project, fingerprint) in rows {
             ids[IssueKey(projectID: Int(project), fingerprint: fingerprint)] = id
         }
         guard ids.count == records.count else { throw PostgresRetry.LostRace(what: "a new issue") }
@@ -177,27 +153,32 @@ struct PostgresBatch {
 
     private func writeEvents(_ events: [(item: IngestItem, issue: IssueKey)], ids: [IssueKey: Int64]) async throws {
         guard !events.isEmpty else { return }
-        let payloads = try events.map { try $0.item.event.jsonText() }
-        try await connection.query(
-            """
-            INSERT INTO events (project_id, event_id, issue_id, received_at, user_key, payload)
-            SELECT p, e, i, r, CASE WHEN has_user THEN u END, payload
-            FROM unnest(\(events.map { Int64($0.item.projectID) })::int8[], \(events.map(\.item.event.eventID))::text[],
-                \(events.map { ids[$0.issue] ?? 0 })::int8[], \(events.map(\.item.receivedAt.timeIntervalSince1970))::float8[],
-                \(events.map { $0.item.event.userKey ?? "" })::text[], \(events.map { $0.item.event.userKey != nil })::bool[],
-                \(payloads)::text[])
-                AS v(p, e, i, r, u, has_user, payload)
-            """, logger: logger)
+        try await connection.run(
+            PostgresStatements.InsertEvents(
+                projects: events.map { Int64($0.item.projectID) }, eventIDs: events.map(\.item.event.eventID),
+                issueIDs: events.map { ids[$0.issue] ?? 0 }, receivedAt: events.map(\.item.receivedAt.timeIntervalSince1970),
+                users: events.map { $0.item.event.userKey ?? "" }, hasUser: events.map { $0.item.event.userKey != nil },
+                payloads: try events.map { try $0.item.event.jsonText() }),
+            logger: logger)
     }
 
     private func writeUsers(_ users: [IssueUser], ids: [IssueKey: Int64]) async throws {
         guard !users.isEmpty else { return }
-        try await connection.query(
-            """
-            INSERT INTO issue_users (issue_id, user_key)
-            SELECT * FROM unnest(\(users.map { ids[$0.issue] ?? 0 })::int8[], \(users.map(\.user))::text[])
-            ON CONFLICT DO NOTHING
-            """, logger: logger)
+        try await connection.run(
+            PostgresStatements.InsertUsers(issueIDs: users.map { ids[$0.issue] ?? 0 }, users: users.map(\.user)), logger: logger)
+    }
+
+    /// The issues' columns as arrays, for one statement over them all.
+    private static func columns(_ records: [IssueRecord]) throws -> PostgresStatements.IssueColumns {
+        var columns = PostgresStatements.IssueColumns()
+        for record in records {
+            columns.status.append(record.issue.status.rawValue)
+            columns.lastSeen.append(record.issue.lastSeen.timeIntervalSince1970)
+            columns.seenMinute.append(Int64(SQLiteStore.minute(record.issue.lastSeen)))
+            columns.data.append(try record.issue.jsonText())
+            columns.windows.append(ByteBuffer(bytes: record.windows.encoded()))
+        }
+        return columns
     }
 
     /// Merges as `ReleaseRecord.merging` does, last in the batch (see the type's comment);
@@ -240,25 +221,6 @@ struct PostgresBatch {
             var row = row
             row.id = id
             return row
-        }
-    }
-}
-
-/// An issue's columns as arrays, for one statement over many issues.
-private struct IssueColumns {
-    var status: [String] = []
-    var lastSeen: [Double] = []
-    var seenMinute: [Int64] = []
-    var data: [String] = []
-    var windows: [ByteBuffer] = []
-
-    init(_ records: [IssueRecord]) throws {
-        for record in records {
-            status.append(record.issue.status.rawValue)
-            lastSeen.append(record.issue.lastSeen.timeIntervalSince1970)
-            seenMinute.append(Int64(SQLiteStore.minute(record.issue.lastSeen)))
-            data.append(try record.issue.jsonText())
-            windows.append(ByteBuffer(bytes: record.windows.encoded()))
         }
     }
 }

@@ -8,7 +8,8 @@ import PostgresNIO
 /// Nodes share the outbox: a claim takes rows with `FOR UPDATE SKIP LOCKED`, so two
 /// nodes claiming at once take different rows instead of waiting for each other, and
 /// names the claiming node in `claimed_by`. The claim's lease is the row's
-/// `next_attempt_at`: when it passes, the row is due again for any node.
+/// `next_attempt_at`: when it passes, the row is due again for any node. The hot
+/// statements are prepared once per connection (`PostgresStatements`).
 enum PostgresOutbox {
     /// The columns `decode` reads, in its order.
     static let columns = """
@@ -23,23 +24,16 @@ enum PostgresOutbox {
     /// Inserts `rows` (claimed by `node` where `attempts` is 1) and returns their ids, in order.
     static func insert(_ rows: [OutboxEntry], payloads: [String], node: String, on connection: PostgresConnection, logger: Logger) async throws -> [Int64] {
         guard !rows.isEmpty else { return [] }
-        let inserted = try await connection.query(
-            """
-            INSERT INTO outbox (issue_id, channel, next_attempt_at, created_at, digest, alert, status, attempts, claimed_by, incident_id)
-            SELECT i, c, n, cr, NULLIF(d, 'NaN'), a, 'pending', att, CASE WHEN att = 1 THEN \(node) END, NULLIF(inc, 0)
-            FROM unnest(\(rows.map(\.issueID))::int8[], \(rows.map(\.channel))::text[],
-                \(rows.map(\.nextAttemptAt.timeIntervalSince1970))::float8[], \(rows.map(\.createdAt.timeIntervalSince1970))::float8[],
-                \(rows.map { $0.digest ?? .nan })::float8[], \(payloads)::text[], \(rows.map { Int64($0.attempts) })::int8[],
-                \(rows.map { $0.incidentID ?? 0 })::int8[])
-                WITH ORDINALITY AS v(i, c, n, cr, d, a, att, inc, ord)
-            ORDER BY ord
-            RETURNING id
-            """, logger: logger)
+        var ids = try await connection.rows(
+            PostgresStatements.InsertOutbox(
+                issueIDs: rows.map(\.issueID), channels: rows.map(\.channel), nextAttemptAt: rows.map(\.nextAttemptAt.timeIntervalSince1970),
+                createdAt: rows.map(\.createdAt.timeIntervalSince1970), digests: rows.map { $0.digest ?? .nan }, alerts: payloads,
+                attempts: rows.map { Int64($0.attempts) }, node: node, incidentIDs: rows.map { $0.incidentID ?? 0 }),
+            logger: logger)
         // Inserted in `ord` order, each taking the next identity: ascending ids in the given order.
-        var ids: [Int64] = []
-        for try await id in inserted.decode(Int64.self) { ids.append(id) }
         guard ids.count == rows.count else { throw StoreError("outbox insert returned \(ids.count) ids for \(rows.count) rows") }
-        return ids.sorted()
+        ids.sort()
+        return ids
     }
 
     /// Claims due rows for `node`: up to each named channel's room, and `others` rows of
@@ -55,40 +49,13 @@ enum PostgresOutbox {
         let room = room ?? ChannelRoom(perChannel: [:], others: limit)
         let named = room.perChannel.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         guard limit > 0, !named.isEmpty || room.others > 0 else { return [] }
-        let due = now.timeIntervalSince1970
-        let rows = try await connection.query(
-            """
-            WITH named AS (
-                SELECT d.id, d.next_attempt_at
-                FROM unnest(\(named.map(\.key))::text[], \(named.map { Int64(min($0.value, limit)) })::int8[]) AS r(channel, room)
-                CROSS JOIN LATERAL (
-                    SELECT id, next_attempt_at FROM outbox
-                    WHERE status = 'pending' AND channel = r.channel AND next_attempt_at <= \(due) AND digest IS NULL
-                        AND NOT held_back AND incident_id IS NULL AND \(unescaped: inTurn)
-                    ORDER BY next_attempt_at, id LIMIT r.room
-                    FOR UPDATE SKIP LOCKED) AS d
-            ), digests AS (
-                SELECT id FROM outbox
-                WHERE status = 'pending' AND channel = ANY(\(named.map(\.key))::text[]) AND next_attempt_at <= \(due)
-                    AND (digest IS NOT NULL OR held_back OR incident_id IS NOT NULL) AND \(unescaped: inTurn)
-                ORDER BY id
-                FOR UPDATE
-            ), others AS (
-                SELECT id, next_attempt_at FROM outbox
-                WHERE status = 'pending' AND next_attempt_at <= \(due) AND \(unescaped: inTurn) AND channel <> ALL(\(Array(room.perChannel.keys))::text[])
-                ORDER BY next_attempt_at, id LIMIT \(Int64(min(room.others, limit)))
-                FOR UPDATE SKIP LOCKED
-            ), picked AS (
-                (SELECT id FROM (SELECT * FROM named UNION ALL SELECT * FROM others) AS due
-                ORDER BY next_attempt_at, id LIMIT \(Int64(limit)))
-                UNION ALL SELECT id FROM digests
-            )
-            UPDATE outbox SET attempts = attempts + 1, next_attempt_at = \(now.addingTimeInterval(lease).timeIntervalSince1970),
-                claimed_by = \(node)
-            FROM picked WHERE outbox.id = picked.id
-            RETURNING \(unescaped: qualifiedColumns)
-            """, logger: logger)
-        return try decode(await rows.collect()).sorted { $0.id < $1.id }
+        let rows = try await connection.rows(
+            PostgresStatements.ClaimOutbox(
+                channels: named.map(\.key), rooms: named.map { Int64(min($0.value, limit)) }, due: now.timeIntervalSince1970,
+                named: Array(room.perChannel.keys), others: Int64(min(room.others, limit)), limit: Int64(limit),
+                leaseUntil: now.addingTimeInterval(lease).timeIntervalSince1970, node: node),
+            logger: logger)
+        return try decode(rows).sorted { $0.id < $1.id }
     }
 
     /// A row's turn has come: no earlier ordered row of its issue and channel is pending
@@ -120,20 +87,20 @@ enum PostgresOutbox {
     /// Writes rows as `apply` left them, unclaimed, in one statement.
     static func write(_ entries: [OutboxEntry], on connection: PostgresConnection, logger: Logger) async throws {
         guard !entries.isEmpty else { return }
-        try await connection.query(
-            """
-            UPDATE outbox SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
-                finished_at = NULLIF(v.finished_at, 'NaN'), last_status = CASE WHEN v.has_status THEN v.last_status END,
-                last_error = CASE WHEN v.has_error THEN v.last_error END, held_back = v.held_back, claimed_by = NULL
-            FROM unnest(\(entries.map(\.id))::int8[], \(entries.map(\.status.rawValue))::text[], \(entries.map { Int64($0.attempts) })::int8[],
-                \(entries.map(\.nextAttemptAt.timeIntervalSince1970))::float8[],
-                \(entries.map { $0.finishedAt?.timeIntervalSince1970 ?? .nan })::float8[],
-                \(entries.map { Int64($0.lastStatus ?? 0) })::int8[], \(entries.map { $0.lastStatus != nil })::bool[],
-                \(entries.map { $0.lastError ?? "" })::text[], \(entries.map { $0.lastError != nil })::bool[],
-                \(entries.map(\.heldBack))::bool[])
-                AS v(id, status, attempts, next_attempt_at, finished_at, last_status, has_status, last_error, has_error, held_back)
-            WHERE outbox.id = v.id
-            """, logger: logger)
+        var statement = PostgresStatements.FinishOutbox()
+        for entry in entries {
+            statement.ids.append(entry.id)
+            statement.status.append(entry.status.rawValue)
+            statement.attempts.append(Int64(entry.attempts))
+            statement.nextAttemptAt.append(entry.nextAttemptAt.timeIntervalSince1970)
+            statement.finishedAt.append(entry.finishedAt?.timeIntervalSince1970 ?? .nan)
+            statement.lastStatus.append(Int64(entry.lastStatus ?? 0))
+            statement.hasStatus.append(entry.lastStatus != nil)
+            statement.lastError.append(entry.lastError ?? "")
+            statement.hasError.append(entry.lastError != nil)
+            statement.heldBack.append(entry.heldBack)
+        }
+        try await connection.run(statement, logger: logger)
     }
 
     /// Rows selected as `columns`.

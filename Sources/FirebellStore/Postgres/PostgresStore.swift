@@ -19,12 +19,14 @@ public final class PostgresStore: Store {
     private let runner: Task<Void, Never>
     /// This node's name in `outbox.claimed_by`; stable across its restarts.
     public let node: String
+    private let location: PostgresLocation
     private let logger: Logger
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, node: String, logger: Logger) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, node: String, location: PostgresLocation, logger: Logger) {
         self.client = client
         self.runner = runner
         self.node = node
+        self.location = location
         self.logger = logger
     }
 
@@ -52,7 +54,7 @@ public final class PostgresStore: Store {
             throw StoreError(
                 "storage.url: cannot use PostgreSQL at \(location.host):\(location.port)/\(location.database): \(String(reflecting: error))")
         }
-        return PostgresStore(client: client, runner: runner, node: node, logger: logger)
+        return PostgresStore(client: client, runner: runner, node: node, location: location, logger: logger)
     }
 
     /// How long an operation waits for a pooled connection: while the database is away
@@ -66,8 +68,13 @@ public final class PostgresStore: Store {
     static let operationDeadline: Duration = .seconds(15)
 
     /// Runs `body` on a pooled connection within `connectionWait` and `operationDeadline`.
+    /// A database that cannot be reached fails it with ``StoreUnavailable`` (`.unreachable`).
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await ConnectionDeadline.run(on: client, wait: Self.connectionWait, deadline: Self.operationDeadline, body)
+        do {
+            return try await ConnectionDeadline.run(on: client, wait: Self.connectionWait, deadline: Self.operationDeadline, body)
+        } catch {
+            throw PostgresUnreachable.unavailable(error, at: location) ?? error
+        }
     }
 
     /// BEGIN … COMMIT on one pooled connection, rolling back on any error.
@@ -323,6 +330,17 @@ public final class PostgresStore: Store {
             """)
     }
 
+    /// Only rows still claimed by this node: one whose lease ran out and that another
+    /// node took meanwhile is that node's.
+    public func renewClaims(ids: [Int64], until: Date) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try await withConnection { [self] connection in
+            try await connection.rows(
+                PostgresStatements.RenewOutbox(ids: ids, until: until.timeIntervalSince1970, node: node), logger: logger
+            ).count
+        }
+    }
+
     /// Makes the rows this node still holds claimed due now: at its start, they are what
     /// its previous run left in flight when it died. Other nodes' claims are theirs: a
     /// live node is delivering them, and a dead one's come back when their lease ends.
@@ -554,6 +572,17 @@ public final class PostgresStore: Store {
             versions.append(version)
         }
         return versions
+    }
+
+    /// The statements prepared on a pooled connection, with how often each ran (tests:
+    /// with a pool of one, the connection every operation used).
+    func preparedStatements() async throws -> [String: Int64] {
+        var prepared: [String: Int64] = [:]
+        for row in try await query("SELECT name, generic_plans + custom_plans FROM pg_prepared_statements") {
+            let (name, runs) = try row.decode((String, Int64).self)
+            prepared[name] = runs
+        }
+        return prepared
     }
 
     public func ping() async throws {

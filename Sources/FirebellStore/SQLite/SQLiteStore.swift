@@ -492,6 +492,23 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func renewClaims(ids: [Int64], until: Date) async throws -> Int {
+        var renewed = 0
+        for part in ids.chunked(SQLiteBatch.chunk) {
+            let rows = try await access.run {
+                try await self.connection.query(
+                    """
+                    UPDATE outbox SET next_attempt_at = MAX(next_attempt_at, ?)
+                    WHERE status = 'pending' AND claimed = 1 AND id IN (\(Array(repeating: "?", count: part.count).joined(separator: ", ")))
+                    RETURNING id
+                    """,
+                    [.float(until.timeIntervalSince1970)] + part.map { .integer(Int($0)) })
+            }
+            renewed += rows.count
+        }
+        return renewed
+    }
+
     public func releaseClaims(now: Date) async throws -> Int {
         let rows = try await access.run {
             try await self.connection.query(
@@ -802,13 +819,18 @@ public struct StoreError: Error, CustomStringConvertible {
 }
 
 /// The store cannot write now for a reason that passes without Firebell doing
-/// anything (another process's lock, a full disk): the client is told to retry.
+/// anything (another process's lock, a full disk, a database server that is away):
+/// the client is told to retry.
 public struct StoreUnavailable: Error, CustomStringConvertible {
-    public enum Reason: Sendable { case locked, full, lowSpace }
+    public enum Reason: Sendable { case locked, full, lowSpace, unreachable }
     public var reason: Reason
+    /// The same for every failure of one kind, so the daemon logs a change of state once.
     public var description: String
-    public init(_ reason: Reason, _ description: String) {
+    /// What the driver said this time (for the log), if it says more than `description`.
+    public var cause: String?
+    public init(_ reason: Reason, _ description: String, cause: String? = nil) {
         self.reason = reason
         self.description = description
+        self.cause = cause
     }
 }
