@@ -70,7 +70,7 @@ public final class Firebell: Sendable {
         self.writer = writer
         self.ingest = IngestStage(
             writer: writer, limiter: RateLimiter(), counters: EventCounters(factory: metrics), status: storeStatus,
-            logger: logger)
+            clock: clock, logger: logger)
     }
 
     /// Opens the store the config names. `node` names this process in a shared store's

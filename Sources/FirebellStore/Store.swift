@@ -272,6 +272,11 @@ public struct IssueQuery: Sendable {
 ///   (at-least-once), so several nodes can share one outbox (PostgreSQL).
 extension Store {
     public var writerExecutor: (any TaskExecutor)? { nil }
+
+    /// A store whose reads and writes fail together: reachable is writable.
+    public func checkWritable() async throws {
+        try await ping()
+    }
     public var databaseFile: String? { nil }
 
     /// Writes a batch without claiming its outbox rows; the outcomes only.
@@ -408,5 +413,8 @@ public protocol Store: Sendable {
     func pruneReleases(lastSeenBefore cutoff: Date, limit: Int) async throws -> Int
     /// Throws when the store cannot be reached (readiness).
     func ping() async throws
+    /// Throws when the store could not take a write now: after a failed write, whether
+    /// it has passed (a lock another process held). Costlier than `ping`.
+    func checkWritable() async throws
     func close() async throws
 }

@@ -9,7 +9,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Every second, off the request path: pings the store (for `/readyz`), reads the
+/// Every second, off the request path: pings the store (for `/readyz`; after a failure,
+/// checks that it would take a write, as a read may pass while writes fail), reads the
 /// outbox backlog into `firebell_outbox_pending` and `firebell_outbox_dead`, and looks
 /// at the free space of the disk a SQLite store is on (`storage.min_free`). Scrapes
 /// and readiness checks then cost no store query, and never wait behind ingest. The
@@ -32,11 +33,17 @@ struct StoreProbe: Service {
             checkSpace(free)
             let started = firebell.clock()
             do {
-                try await firebell.store.ping()
+                if firebell.storeStatus.isFailing {
+                    try await firebell.store.checkWritable()
+                } else {
+                    try await firebell.store.ping()
+                }
                 let backlog = try await firebell.store.outboxBacklog()
                 pending.record(backlog.pending)
                 dead.record(backlog.dead)
-                if firebell.storeStatus.succeeded(at: firebell.clock()) {
+                // Dated when the ping began, like a failed one: a read queued behind a write
+                // that failed meanwhile (a lock) says nothing about after that failure.
+                if firebell.storeStatus.succeeded(at: started) {
                     firebell.logger.notice("store recovered; ingest accepts events again")
                 }
             } catch {

@@ -56,6 +56,10 @@ final class StoreStatus: Sendable {
     /// Why ingest is refused before it is tried: the disk is below `storage.min_free`.
     var refusal: String? { state.withLock { $0.lowSpace } }
 
+    /// A write or a ping failed last (not the disk's space): the probe checks that a write
+    /// would pass again, since a read may pass while writes still fail.
+    var isFailing: Bool { state.withLock { !$0.healthy } }
+
     /// nil when ready; else why not. Ready until something failed: the store opened at start.
     var problem: String? {
         state.withLock { $0.lowSpace ?? ($0.healthy ? nil : ($0.problem ?? "store unreachable")) }

@@ -17,6 +17,7 @@ struct IngestStage: Sendable {
     let counters: EventCounters
     /// Told when the store failed a batch, so `/readyz` says so without asking the store.
     let status: StoreStatus
+    let clock: @Sendable () -> Date
     let logger: Logger
 
     /// Events (or envelope items) one request may carry. Every larger request is
@@ -72,10 +73,14 @@ struct IngestStage: Sendable {
         } catch {
             count(project: project, outcome: "store_error", events.count)
             // A lock, a full disk or an unreachable database is named to the client; any
-            // other failure only in the log. Dated when the request came: a request that
-            // waited out an outage and fails after the store recovered is old news.
+            // other failure only in the log. An unreachable database is dated when the
+            // request came: a request that waited out an outage and fails after the store
+            // recovered is old news. A lock or a full disk is news when it fails: the
+            // lock was held for the whole busy timeout until now (a ping that read the
+            // store meanwhile proved nothing about writes).
             let unavailable = error as? StoreUnavailable
-            if status.failed(unavailable.map { "\($0)" } ?? "the store failed a write: \(error)", at: now) {
+            let at = unavailable?.reason == .unreachable ? now : clock()
+            if status.failed(unavailable.map { "\($0)" } ?? "the store failed a write: \(error)", at: at) {
                 logger.error(
                     "store unavailable; events are refused until it recovers",
                     metadata: ["error": "\(error)", "store.cause": "\(unavailable?.cause ?? "")"])

@@ -744,6 +744,20 @@ public final class SQLiteStore: Store {
         _ = try await access.run { try await self.connection.query("SELECT 1") }
     }
 
+    /// Takes SQLite's write lock and lets it go: while another process holds it, this
+    /// fails as a write would (`locked`, after the busy timeout). A read succeeds under
+    /// a held write lock (WAL), so `ping` alone said "recovered" while every write failed.
+    public func checkWritable() async throws {
+        try await access.run {
+            do {
+                _ = try await self.connection.query("BEGIN IMMEDIATE")
+                _ = try await self.connection.query("ROLLBACK")
+            } catch {
+                throw Self.unavailable(error) ?? error
+            }
+        }
+    }
+
     public func close() async throws {
         try await access.run { try await self.connection.close() }
         try await wal?.close()
