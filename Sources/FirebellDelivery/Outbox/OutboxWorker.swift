@@ -183,9 +183,9 @@ public final class OutboxWorker: Service, Sendable {
                 schedule.withLock { $0.planned(channel: channel, rows: rows.count, units: units.count) }
                 start(units, settings: settings, in: &group)
             } catch {
-                logger.error(
-                    "could not read the channel_rate bucket; the alerts wait in the outbox",
-                    metadata: ["delivery.channel": "\(channel)", "error": "\(error)"])
+                // Once per outage, like a failed claim: the alerts wait in the outbox.
+                claimTrouble.failed(
+                    "could not read the channel_rate bucket", error, metadata: ["delivery.channel": "\(channel)"])
                 schedule.withLock { $0.abandon(channel: channel, rows: rows) }
                 back += rows.map(\.id)
             }
