@@ -403,7 +403,7 @@ public protocol Store: Sendable {
     ///
     /// Events received before `cutoff`; issues stay.
     func pruneEvents(before cutoff: Date, limit: Int) async throws -> Int
-    /// Delivered and dead outbox rows finished before `cutoff`.
+    /// Delivered, dead and cancelled outbox rows finished before `cutoff`.
     func pruneDeliveries(finishedBefore cutoff: Date, limit: Int) async throws -> Int
     /// The remembered users and thread references of issues last seen before `cutoff`
     /// (none of their events is kept any more), walking those issues on from `cursor`.

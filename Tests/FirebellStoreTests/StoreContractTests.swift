@@ -336,6 +336,9 @@ struct StoreContractTests {
             #expect(cancelled.map(\.alert.kind) == [.escalation, .escalation])
             #expect(cancelled.allSatisfy { $0.lastError == OutboxEntry.mutedError && $0.finishedAt != nil })
             #expect(try await store.deliveryCounts() == [.pending: 2, .cancelled: 2])
+            // Retention forgets them like delivered and dead rows.
+            #expect(try await store.pruneDeliveries(finishedBefore: t0.addingTimeInterval(7), limit: 10) == 2)
+            #expect(try await store.deliveryCounts() == [.pending: 2])
         }
     }
 

@@ -490,7 +490,7 @@ public final class PostgresStore: Store {
         return try await count("""
             WITH pruned AS (
                 DELETE FROM outbox WHERE id IN
-                    (SELECT id FROM outbox WHERE status IN ('delivered', 'dead')
+                    (SELECT id FROM outbox WHERE status IN ('delivered', 'dead', 'cancelled')
                         AND next_attempt_at < \(before) AND finished_at < \(before) LIMIT \(limit))
                 RETURNING 1)
             SELECT COUNT(*) FROM pruned

@@ -669,7 +669,7 @@ public final class SQLiteStore: Store {
                 try await self.connection.query(
                     """
                     DELETE FROM outbox WHERE id IN
-                        (SELECT id FROM outbox WHERE status IN ('delivered', 'dead')
+                        (SELECT id FROM outbox WHERE status IN ('delivered', 'dead', 'cancelled')
                             AND next_attempt_at < ?1 AND finished_at < ?1 LIMIT ?2)
                     RETURNING id
                     """, [.float(cutoff.timeIntervalSince1970), .integer(limit)]
