@@ -143,7 +143,8 @@ public actor InMemoryStore: Store {
         let digests = room.map { room in
             ready.filter { ($0.digest != nil || $0.heldBack || $0.incidentID != nil) && room.perChannel[$0.channel, default: 0] > 0 }
         } ?? []
-        for entry in ready where due.count < limit && !digests.contains(entry) {
+        let together = Set(digests.map(\.id))
+        for entry in ready where due.count < limit && !together.contains(entry.id) {
             if let room {
                 guard room.admits(entry.channel, taken: taken[entry.channel, default: 0], othersTaken: othersTaken) else { continue }
                 if room.perChannel[entry.channel] == nil { othersTaken += 1 }

@@ -90,13 +90,7 @@ struct PostgresBatch {
 
     /// The batch's (issue, user) pairs of existing issues already seen.
     private func knownUsers(_ pairs: [IssueUser], ids: [IssueKey: Int64]) async throws -> Set<IssueUser> {
-        var byID: [Int64: IssueKey] = [:]
-        var lookups: [(id: Int64, user: String)] = []
-        for pair in pairs {
-            guard let id = ids[pair.issue] else { continue }
-            byID[id] = pair.issue
-            lookups.append((id, pair.user))
-        }
+        let (byID, lookups) = IssueUser.storedLookups(pairs, ids: ids)
         guard !lookups.isEmpty else { return [] }
         let rows = try await connection.rows(
             PostgresStatements.KnownUsers(issueIDs: lookups.map(\.id), users: lookups.map(\.user)), logger: logger)
@@ -123,7 +117,8 @@ struct PostgresBatch {
         try await writeEvents(change.events, ids: ids)
         try await writeUsers(change.users, ids: ids)
         let incidentIDs = try await PostgresIncidents.write(change, ids: ids, loaded: incidents, on: connection, logger: logger)
-        let claimed = try await writeOutbox(change.deliveries, ids: ids, incidentIDs: incidentIDs, claim: claim)
+        let claimed = try await writeOutbox(
+            change.deliveries, ids: ids, stored: change.storedIssuesOwingAlerts, incidentIDs: incidentIDs, claim: claim)
         try await mergeReleases(change.releases)
         return (ids, claimed)
     }
@@ -200,21 +195,14 @@ struct PostgresBatch {
 
     /// Returns the rows written claimed: with `claim`, every row due at once.
     private func writeOutbox(
-        _ deliveries: [OwedDelivery], ids: [IssueKey: Int64], incidentIDs: [Int64: Int64], claim: OutboxClaim?
+        _ deliveries: [OwedDelivery], ids: [IssueKey: Int64], stored: [Int64], incidentIDs: [Int64: Int64], claim: OutboxClaim?
     ) async throws -> [OutboxEntry] {
         guard !deliveries.isEmpty else { return [] }
         // The batch holds its issues' rows locked: an earlier row of theirs committed by
         // anyone (a resolve) is visible here, and none can be added meanwhile.
-        let waiting = claim == nil ? [] : try await PostgresOutbox.waitingPairs(
-            Array(Set(deliveries.compactMap { ids[$0.issue] })), on: connection, logger: logger)
+        let waiting = claim == nil ? [] : try await PostgresOutbox.waitingPairs(stored, on: connection, logger: logger)
         let rows = OutboxEntry.rows(for: deliveries, ids: ids, claim: claim, waiting: waiting, incidentIDs: incidentIDs)
-        var payloads: [String] = []
-        var payload: (alert: Alert, text: String)?
-        for row in rows {
-            // One alert fans out to consecutive rows: encode it once.
-            if payload?.alert != row.alert { payload = (row.alert, try row.alert.jsonText()) }
-            payloads.append(payload!.text)
-        }
+        let payloads = try OutboxEntry.alertPayloads(rows)
         let inserted = try await PostgresOutbox.insert(rows, payloads: payloads, node: node, on: connection, logger: logger)
         return zip(rows, inserted).compactMap { row, id in
             guard row.attempts == 1 else { return nil }

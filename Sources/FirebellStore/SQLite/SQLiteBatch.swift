@@ -99,13 +99,7 @@ struct SQLiteBatch {
     /// The batch's (issue, user) pairs of existing issues, each looked up on the primary
     /// key. (Two IN lists would probe every issue with every user.)
     private func knownUsers(_ pairs: [IssueUser], ids: [IssueKey: Int64]) async throws -> Set<IssueUser> {
-        var byID: [Int64: IssueKey] = [:]
-        var lookups: [(id: Int64, user: String)] = []
-        for pair in pairs {
-            guard let id = ids[pair.issue] else { continue }
-            byID[id] = pair.issue
-            lookups.append((id, pair.user))
-        }
+        let (byID, lookups) = IssueUser.storedLookups(pairs, ids: ids)
         var known = Set<IssueUser>()
         for part in lookups.chunked(Self.chunk / 2) {
             let rows = try await connection.query(
@@ -138,7 +132,8 @@ struct SQLiteBatch {
         try await writeUsers(change.users, ids: ids)
         try await mergeReleases(change.releases)
         let incidentIDs = try await writeIncidents(change, ids: ids)
-        let claimed = try await writeOutbox(change.deliveries, ids: ids, incidentIDs: incidentIDs, claim: claim)
+        let claimed = try await writeOutbox(
+            change.deliveries, ids: ids, stored: change.storedIssuesOwingAlerts, incidentIDs: incidentIDs, claim: claim)
         return (ids, claimed)
     }
 
@@ -265,17 +260,11 @@ struct SQLiteBatch {
 
     /// Returns the rows written claimed: with `claim`, every row due at once.
     private func writeOutbox(
-        _ deliveries: [OwedDelivery], ids: [IssueKey: Int64], incidentIDs: [Int64: Int64], claim: OutboxClaim?
+        _ deliveries: [OwedDelivery], ids: [IssueKey: Int64], stored: [Int64], incidentIDs: [Int64: Int64], claim: OutboxClaim?
     ) async throws -> [OutboxEntry] {
-        let waiting = claim == nil ? [] : try await waitingPairs(Set(deliveries.compactMap { ids[$0.issue] }))
+        let waiting = claim == nil ? [] : try await waitingPairs(stored)
         let rows = OutboxEntry.rows(for: deliveries, ids: ids, claim: claim, waiting: waiting, incidentIDs: incidentIDs)
-        var payloads: [String] = []
-        var payload: (alert: Alert, text: String)?
-        for row in rows {
-            // One alert fans out to consecutive rows: encode it once.
-            if payload?.alert != row.alert { payload = (row.alert, try row.alert.jsonText()) }
-            payloads.append(payload!.text)
-        }
+        let payloads = try OutboxEntry.alertPayloads(rows)
         var claimed: [OutboxEntry] = []
         var offset = 0
         for part in rows.chunked(Self.chunk / 8) {
@@ -309,9 +298,9 @@ struct SQLiteBatch {
 
     /// The (issue, channel) pairs of `issueIDs` with an ordered row pending (``OutboxPair``):
     /// the batch's rows for them wait instead of being claimed.
-    private func waitingPairs(_ issueIDs: Set<Int64>) async throws -> Set<OutboxPair> {
+    private func waitingPairs(_ issueIDs: [Int64]) async throws -> Set<OutboxPair> {
         var pairs = Set<OutboxPair>()
-        for part in Array(issueIDs).chunked(Self.chunk) {
+        for part in issueIDs.chunked(Self.chunk) {
             let rows = try await connection.query(
                 """
                 SELECT DISTINCT issue_id, channel FROM outbox
